@@ -1,0 +1,62 @@
+using System.Data.Common;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace OrderExport.Api;
+
+/// <summary>
+/// Last line of defence: every exception leaves as ProblemDetails with a stable type, never
+/// as a stack trace. Bad requests keep their 4xx status; an unreachable database is 503 with
+/// Retry-After (clients may retry: nothing was written); anything else is a logged 500.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? "Request body too large" : "Bad request"),
+            _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable"),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error"),
+        };
+
+        if (status >= 500)
+        {
+            LogFailed(exception, httpContext.Request.Method, httpContext.Request.Path, status);
+        }
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        var problem = Problems.ForStatus(status);
+        problem.Title = title;
+        // Client errors say what was wrong with the request; server errors say nothing internal.
+        problem.Detail = status < 500 ? exception.Message : null;
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    internal static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is DbException { IsTransient: true } or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed with {StatusCode}")]
+    private partial void LogFailed(Exception exception, string method, string path, int statusCode);
+}

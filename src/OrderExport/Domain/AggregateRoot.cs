@@ -1,0 +1,21 @@
+namespace OrderExport.Domain;
+
+/// <summary>
+/// Base for aggregates: collects the domain events raised by state changes until
+/// <see cref="Persistence.DomainEventsInterceptor"/> dispatches them inside SaveChanges.
+/// </summary>
+public abstract class AggregateRoot
+{
+    private readonly List<IDomainEvent> _domainEvents = [];
+
+    public IReadOnlyCollection<IDomainEvent> DomainEvents => _domainEvents;
+
+    protected void Raise(IDomainEvent domainEvent) => _domainEvents.Add(domainEvent);
+
+    internal IReadOnlyList<IDomainEvent> DequeueDomainEvents()
+    {
+        var events = _domainEvents.ToArray();
+        _domainEvents.Clear();
+        return events;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+using Confluent.Kafka;
+
+namespace OrderExport.Messaging.Embedded;
+
+/// <summary>
+/// A Kafka-protocol broker inside this process: librdkafka's mock cluster, served over
+/// loopback TCP. It speaks the real protocol (idempotent produce, consumer groups, commits,
+/// transactions), so the service's ordinary Confluent.Kafka clients talk to it unchanged.
+///
+/// DEVELOPMENT AND TEST ONLY: everything is in memory and lost on stop, each partition keeps
+/// only about 5 MiB / 100k message sets (a consumer further behind loses data), the Admin API's
+/// CreateTopics is not served (use <see cref="CreateTopic"/>), and the whole cluster runs on one
+/// thread. See docs/decisions/0003-embedded-kafka-broker.md.
+///
+/// Create one per process and hand its <see cref="BootstrapServers"/> to every client: a client
+/// configured with <c>test.mock.num.brokers</c> would get a private cluster of its own instead.
+/// </summary>
+public sealed class EmbeddedKafkaCluster : IDisposable
+{
+    /// <summary>Kafka protocol API keys, for <see cref="PushRequestErrors"/>.</summary>
+    public static class ApiKeys
+    {
+        public const short Produce = 0;
+        public const short Fetch = 1;
+        public const short ListOffsets = 2;
+        public const short Metadata = 3;
+        public const short OffsetCommit = 8;
+        public const short OffsetFetch = 9;
+        public const short FindCoordinator = 10;
+        public const short InitProducerId = 22;
+    }
+
+    private readonly Lock _gate = new();
+    private IntPtr _handle;
+    private IntPtr _cluster;
+
+    private EmbeddedKafkaCluster(IntPtr handle, IntPtr cluster, int brokerCount, string bootstrapServers)
+    {
+        _handle = handle;
+        _cluster = cluster;
+        BrokerCount = brokerCount;
+        BootstrapServers = bootstrapServers;
+    }
+
+    public string BootstrapServers { get; }
+
+    public int BrokerCount { get; }
+
+    /// <summary>Starts <paramref name="brokerCount"/> brokers (ids 1..N) on free loopback ports.</summary>
+    public static EmbeddedKafkaCluster Start(int brokerCount = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
+
+        // Touching Library.Version makes Confluent.Kafka load its native library first, so our
+        // DllImports bind to that very library and not to some other librdkafka on the system.
+        _ = Library.Version;
+
+        var errorBuffer = Marshal.AllocHGlobal(512);
+        try
+        {
+            var conf = MockClusterNative.ConfNew();
+            // The host handle only carries the mock cluster; keep it quiet.
+            MockClusterNative.ConfSet(conf, "log_level", "3", errorBuffer, 512);
+            var handle = MockClusterNative.KafkaNew(MockClusterNative.RdKafkaProducer, conf, errorBuffer, 512);
+            if (handle == IntPtr.Zero)
+            {
+                throw new InvalidOperationException(
+                    $"Embedded Kafka: rd_kafka_new failed: {Marshal.PtrToStringUTF8(errorBuffer)}");
+            }
+
+            var cluster = MockClusterNative.ClusterNew(handle, brokerCount);
+            if (cluster == IntPtr.Zero)
+            {
+                MockClusterNative.KafkaDestroy(handle);
+                throw new InvalidOperationException("Embedded Kafka: rd_kafka_mock_cluster_new failed.");
+            }
+
+            var bootstrap = Marshal.PtrToStringUTF8(MockClusterNative.ClusterBootstraps(cluster))
+                ?? throw new InvalidOperationException("Embedded Kafka: no bootstrap servers.");
+            return new EmbeddedKafkaCluster(handle, cluster, brokerCount, bootstrap);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(errorBuffer);
+        }
+    }
+
+    /// <summary>Creates a topic; the mock cluster does not serve the Admin API's CreateTopics.</summary>
+    public void CreateTopic(string name, int partitions, int replicationFactor = 1)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var err = MockClusterNative.TopicCreate(ClusterOrThrow(), name, partitions, Math.Min(replicationFactor, BrokerCount));
+        if (err != 0)
+        {
+            throw new InvalidOperationException(
+                $"Embedded Kafka: creating topic '{name}' failed: {MockClusterNative.Describe(err)}");
+        }
+    }
+
+    /// <summary>Takes a broker down: its connections are closed and new ones refused until <see cref="BrokerUp"/>.</summary>
+    public void BrokerDown(int brokerId = 1) => Check(MockClusterNative.BrokerSetDown(ClusterOrThrow(), brokerId), "set_down");
+
+    public void BrokerUp(int brokerId = 1) => Check(MockClusterNative.BrokerSetUp(ClusterOrThrow(), brokerId), "set_up");
+
+    /// <summary>
+    /// The next <c>errors.Length</c> requests of <paramref name="apiKey"/> (any broker) fail with
+    /// these Kafka error codes, in order.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params ErrorCode[] errors)
+    {
+        var codes = errors.Select(e => (int)e).ToArray();
+        MockClusterNative.PushRequestErrorsArray(ClusterOrThrow(), apiKey, (UIntPtr)codes.Length, codes);
+    }
+
+    public void ClearRequestErrors(short apiKey) => MockClusterNative.ClearRequestErrors(ClusterOrThrow(), apiKey);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_cluster != IntPtr.Zero)
+            {
+                MockClusterNative.ClusterDestroy(_cluster);
+                _cluster = IntPtr.Zero;
+            }
+
+            if (_handle != IntPtr.Zero)
+            {
+                MockClusterNative.KafkaDestroy(_handle);
+                _handle = IntPtr.Zero;
+            }
+        }
+    }
+
+    private IntPtr ClusterOrThrow()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            return _cluster;
+        }
+    }
+
+    private static void Check(int err, string operation)
+    {
+        if (err != 0)
+        {
+            throw new InvalidOperationException($"Embedded Kafka: {operation} failed: {MockClusterNative.Describe(err)}");
+        }
+    }
+}

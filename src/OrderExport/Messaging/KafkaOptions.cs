@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using Confluent.Kafka;
+
+namespace OrderExport.Messaging;
+
+/// <summary>
+/// Section "Kafka":
+/// <code>
+/// "Kafka": {
+///   "BootstrapServers": "",            // empty: start the embedded development broker
+///   "EmbeddedBrokers": 1,
+///   "Topic": "order-export",
+///   "Partitions": 3,
+///   "DeadLetterTopic": "order-export.dlq",
+///   "ConsumerGroup": "order-export-consumer",
+///   "Producer": { "LingerMs": 5, "BatchSize": 1000000, "CompressionType": "lz4", "MessageTimeoutMs": 30000 }
+/// }
+/// </code>
+/// </summary>
+public sealed class KafkaOptions
+{
+    public const string Section = "Kafka";
+
+    /// <summary>Comma-separated host:port list. Empty runs the in-process embedded broker (development only).</summary>
+    public string BootstrapServers { get; set; } = "";
+
+    [Range(1, 5)]
+    public int EmbeddedBrokers { get; set; } = 1;
+
+    [Required, RegularExpression("^[a-zA-Z0-9._-]{1,249}$")]
+    public string Topic { get; set; } = "order-export";
+
+    [Range(1, 1000)]
+    public int Partitions { get; set; } = 3;
+
+    [Required, RegularExpression("^[a-zA-Z0-9._-]{1,249}$")]
+    public string DeadLetterTopic { get; set; } = "order-export.dlq";
+
+    [Required]
+    public string ConsumerGroup { get; set; } = "order-export-consumer";
+
+    [Required]
+    public ProducerSettings Producer { get; set; } = new();
+
+    public bool UseEmbeddedBroker => string.IsNullOrWhiteSpace(BootstrapServers);
+
+    public sealed class ProducerSettings
+    {
+        [Range(0, 1000)]
+        public int LingerMs { get; set; } = 5;
+
+        [Range(1, 100_000_000)]
+        public int BatchSize { get; set; } = 1_000_000;
+
+        public CompressionType CompressionType { get; set; } = CompressionType.Lz4;
+
+        [Range(1000, 600_000)]
+        public int MessageTimeoutMs { get; set; } = 30_000;
+    }
+}

@@ -1,0 +1,97 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace OrderExport.Messaging;
+
+/// <summary>
+/// The one long-lived producer of the process: idempotent, acks=all, batching settings from
+/// <see cref="KafkaOptions.Producer"/>. Flushed before it is disposed on shutdown. If librdkafka
+/// reports a fatal error (the idempotent producer can no longer guarantee order), the next
+/// caller gets a fresh producer.
+/// </summary>
+public sealed class KafkaProducer : IDisposable
+{
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ProducerConfig _config;
+    private readonly ILogger<KafkaProducer> _logger;
+    private readonly Lock _gate = new();
+    private IProducer<string, byte[]>? _producer;
+    private volatile bool _fatal;
+
+    public KafkaProducer(KafkaConnection connection, IOptions<KafkaOptions> options, ILogger<KafkaProducer> logger)
+    {
+        var settings = options.Value.Producer;
+        _logger = logger;
+        _config = new ProducerConfig
+        {
+            BootstrapServers = connection.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = settings.LingerMs,
+            BatchSize = settings.BatchSize,
+            CompressionType = settings.CompressionType,
+            MessageTimeoutMs = settings.MessageTimeoutMs,
+            // Only the delivery report's status is needed, not the echoed key and value.
+            DeliveryReportFields = "status",
+        };
+    }
+
+    public IProducer<string, byte[]> Producer
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_producer is not null && _fatal)
+                {
+                    _logger.LogWarning("Kafka producer hit a fatal error; replacing it");
+                    _producer.Dispose();
+                    _producer = null;
+                }
+
+                return _producer ??= Build();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_producer is null)
+            {
+                return;
+            }
+
+            var left = _producer.Flush(FlushTimeout);
+            if (left > 0)
+            {
+                _logger.LogWarning("Kafka producer shut down with {Undelivered} records unacknowledged; the outbox still has them", left);
+            }
+
+            _producer.Dispose();
+            _producer = null;
+        }
+    }
+
+    private IProducer<string, byte[]> Build()
+    {
+        _fatal = false;
+        return new ProducerBuilder<string, byte[]>(_config)
+            .SetErrorHandler((_, error) =>
+            {
+                if (error.IsFatal)
+                {
+                    _fatal = true;
+                    _logger.LogError("Kafka producer fatal error {KafkaErrorCode}: {KafkaReason}", error.Code, error.Reason);
+                }
+                else
+                {
+                    _logger.LogDebug("Kafka producer error {KafkaErrorCode}: {KafkaReason}", error.Code, error.Reason);
+                }
+            })
+            .SetLogHandler((_, message) => _logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
+            .Build();
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json.Serialization;
+using OrderExport.Api;
+using OrderExport.Messaging;
+using OrderExport.Orders;
+using OrderExport.Outbox;
+using OrderExport.Persistence;
+
+namespace OrderExport;
+
+/// <summary>All of the service's registration and its HTTP pipeline, so Program.cs stays a few lines.</summary>
+public static class OrderExportServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddOrderExport(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddValidation();
+        services.AddOpenApi();
+        services.AddHealthChecks();
+
+        services.AddOrderExportPersistence(configuration);
+
+        services.AddOptions<KafkaOptions>()
+            .Bind(configuration.GetSection(KafkaOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(k => k.Topic != k.DeadLetterTopic, "Kafka:DeadLetterTopic must differ from Kafka:Topic.")
+            .ValidateOnStart();
+        services.AddSingleton<KafkaConnection>();
+        services.AddSingleton<KafkaProducer>();
+
+        services.AddOptions<OutboxOptions>()
+            .Bind(configuration.GetSection(OutboxOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.RetryMaxDelay >= o.RetryInitialDelay, "Outbox:RetryMaxDelay must be at least Outbox:RetryInitialDelay.")
+            .ValidateOnStart();
+        services.AddScoped<OutboxStore>();
+        services.AddSingleton<OutboxRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+        services.AddHostedService<PostgresOutboxListener>();
+        services.AddHostedService<OutboxCleanupService>();
+        services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    public static WebApplication MapOrderExport(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestSizeLimitMiddleware>();
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live");
+        app.MapOrdersApi();
+        return app;
+    }
+}

@@ -1,0 +1,21 @@
+using OrderExport.Domain;
+
+namespace OrderExport.Orders;
+
+/// <summary>
+/// Raised when an order must be exported to the external platform: on confirmation, and on
+/// every explicit re-export request. <see cref="Sequence"/> counts an order's export requests
+/// (1, 2, ...) so consumers can see that per-order order was kept.
+/// </summary>
+public sealed record OrderExportRequested(
+    Guid EventId,
+    DateTime OccurredAtUtc,
+    Guid OrderId,
+    int Sequence,
+    string CustomerId,
+    decimal Amount,
+    string Currency) : IDomainEvent
+{
+    public const string EventType = "OrderExportRequested";
+    public const int SchemaVersion = 1;
+}

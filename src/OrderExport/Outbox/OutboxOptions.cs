@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrderExport.Outbox;
+
+/// <summary>
+/// Section "Outbox":
+/// <code>
+/// "Outbox": {
+///   "RelayEnabled": true,
+///   "BatchSize": 500,
+///   "PollInterval": "00:00:01",          // fallback when no commit signal arrives
+///   "ListenForNotifications": true,      // PostgreSQL LISTEN/NOTIFY across instances
+///   "RetryInitialDelay": "00:00:01",
+///   "RetryMaxDelay": "00:01:00",
+///   "Retention": "7.00:00:00",           // published rows are deleted after this
+///   "CleanupInterval": "00:01:00"
+/// }
+/// </code>
+/// </summary>
+public sealed class OutboxOptions
+{
+    public const string Section = "Outbox";
+
+    public bool RelayEnabled { get; set; } = true;
+
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 500;
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public bool ListenForNotifications { get; set; } = true;
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(1);
+}

@@ -1,0 +1,178 @@
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using OrderExport.Messaging;
+using OrderExport.Persistence;
+
+namespace OrderExport.Outbox;
+
+/// <summary>
+/// Publishes outbox rows to Kafka. Each round claims a batch of publishable rows (in id order,
+/// only the earliest unpublished row of each order), produces them all at once with the
+/// idempotent producer, waits for the broker's acknowledgements, then marks the acknowledged
+/// rows published and records attempts, error and a backoff on the others. A row is never
+/// dropped. If the process dies between ack and mark, the rows are published again on restart:
+/// the consumer's inbox turns that into exactly-once export. See docs/decisions/0005-outbox-relay.md.
+/// </summary>
+public sealed partial class OutboxRelay(
+    IServiceScopeFactory scopes,
+    KafkaProducer producer,
+    OutboxSignal signal,
+    SqlDialect dialect,
+    IOptions<OutboxOptions> outboxOptions,
+    IOptions<KafkaOptions> kafkaOptions,
+    TimeProvider time,
+    ILogger<OutboxRelay> logger) : BackgroundService
+{
+    private readonly OutboxOptions _options = outboxOptions.Value;
+    private readonly string _topic = kafkaOptions.Value.Topic;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.RelayEnabled)
+        {
+            LogDisabled();
+            return;
+        }
+
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            int published;
+            try
+            {
+                published = await RelayBatchAsync(stoppingToken);
+                failures = 0;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The database or the producer is unavailable: nothing was marked, so nothing is lost.
+                failures++;
+                var delay = Backoff.Exponential(failures, _options.RetryInitialDelay, _options.RetryMaxDelay);
+                LogRoundFailed(ex, delay);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            if (published < _options.BatchSize)
+            {
+                try
+                {
+                    await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One claim-publish-mark round. Returns how many rows were claimed.</summary>
+    internal async Task<int> RelayBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<OutboxStore>();
+
+        // PostgreSQL: the claim's row locks last until the marks commit, so concurrent relays in
+        // other instances skip these rows (and, through the claim's NOT EXISTS, later rows of
+        // the same orders). SQLite: single instance, short write transaction for the marks only.
+        await using var claimTransaction = dialect.ClaimHoldsTransaction ? await store.BeginAsync(cancellationToken) : null;
+        var batch = await store.ClaimAsync(time.GetUtcNow().UtcDateTime, _options.BatchSize, cancellationToken);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        var outcomes = await PublishAsync(batch);
+
+        await using var markTransaction = claimTransaction is null ? await store.BeginAsync(cancellationToken) : null;
+        var now = time.GetUtcNow().UtcDateTime;
+        var publishedIds = new List<long>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var message = batch[i];
+            if (outcomes[i] is null)
+            {
+                publishedIds.Add(message.Id);
+                continue;
+            }
+
+            var next = now + Backoff.Exponential(message.Attempts + 1, _options.RetryInitialDelay, _options.RetryMaxDelay);
+            await store.MarkFailedAsync(message.Id, outcomes[i]!, next, cancellationToken);
+            LogPublishFailed(message.OrderId, message.EventId, message.Attempts + 1, outcomes[i]!, next);
+        }
+
+        await store.MarkPublishedAsync(publishedIds, now, cancellationToken);
+        await (claimTransaction ?? markTransaction)!.CommitAsync(cancellationToken);
+        LogBatchPublished(publishedIds.Count, batch.Count - publishedIds.Count);
+        return batch.Count;
+    }
+
+    /// <summary>Produces the whole batch without awaiting one by one; null where the broker acknowledged.</summary>
+    private async Task<string?[]> PublishAsync(List<PendingOutboxMessage> batch)
+    {
+        var kafka = producer.Producer;
+        var deliveries = new Task[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            deliveries[i] = kafka.ProduceAsync(_topic, ToKafkaMessage(batch[i]));
+        }
+
+        try
+        {
+            await Task.WhenAll(deliveries);
+        }
+        catch
+        {
+            // Inspected per delivery below.
+        }
+
+        return deliveries.Select(d => d.IsCompletedSuccessfully ? null : Describe(d.Exception)).ToArray();
+    }
+
+    private static string Describe(AggregateException? exception) => exception?.InnerException switch
+    {
+        ProduceException<string, byte[]> produce => $"{produce.Error.Code}: {produce.Error.Reason}",
+        { } other => $"{other.GetType().Name}: {other.Message}",
+        null => "unknown error",
+    };
+
+    internal static Message<string, byte[]> ToKafkaMessage(PendingOutboxMessage message)
+    {
+        var headers = new Headers
+        {
+            { MessageHeaders.EventId, Encoding.UTF8.GetBytes(message.EventId.ToString()) },
+            { MessageHeaders.EventType, Encoding.UTF8.GetBytes(message.EventType) },
+        };
+        if (message.TraceParent is not null)
+        {
+            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(message.TraceParent));
+        }
+
+        if (!string.IsNullOrEmpty(message.TraceState))
+        {
+            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(message.TraceState));
+        }
+
+        return new Message<string, byte[]>
+        {
+            Key = message.OrderId.ToString(),
+            Value = Encoding.UTF8.GetBytes(message.Payload),
+            Headers = headers,
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay is disabled (Outbox:RelayEnabled=false)")]
+    private partial void LogDisabled();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay round failed; retrying in {RetryDelay}")]
+    private partial void LogRoundFailed(Exception exception, TimeSpan retryDelay);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Publishing outbox event {EventId} of order {OrderId} failed (attempt {Attempt}): {Error}; next attempt at {NextAttemptUtc:o}")]
+    private partial void LogPublishFailed(Guid orderId, Guid eventId, int attempt, string error, DateTime nextAttemptUtc);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox relay published {Published} events, {Failed} failed")]
+    private partial void LogBatchPublished(int published, int failed);
+}

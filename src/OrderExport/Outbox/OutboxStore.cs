@@ -1,0 +1,115 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using OrderExport.Persistence;
+
+namespace OrderExport.Outbox;
+
+/// <summary>A claimed outbox row: what the relay needs to publish it.</summary>
+public sealed record PendingOutboxMessage(
+    long Id, Guid EventId, Guid OrderId, string EventType, string Payload, string? TraceParent, string? TraceState, int Attempts);
+
+/// <summary>
+/// The relay's SQL, kept out of EF Core's change tracker for speed: claim a batch, mark it
+/// published, record failures. Provider differences live in <see cref="SqlDialect"/>.
+/// </summary>
+public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
+{
+    private DbConnection Connection => db.Database.GetDbConnection();
+
+    private DbTransaction? Transaction => db.Database.CurrentTransaction?.GetDbTransaction();
+
+    public Task<IDbContextTransaction> BeginAsync(CancellationToken cancellationToken) =>
+        db.Database.BeginTransactionAsync(cancellationToken);
+
+    public async Task<List<PendingOutboxMessage>> ClaimAsync(DateTime nowUtc, int limit, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(dialect.ClaimOutboxSql);
+        Add(command, "@now", nowUtc);
+        Add(command, "@limit", limit);
+        var claimed = new List<PendingOutboxMessage>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new PendingOutboxMessage(
+                reader.GetInt64(0),
+                ReadGuid(reader, 1),
+                ReadGuid(reader, 2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetInt32(7)));
+        }
+
+        return claimed;
+    }
+
+    public async Task MarkPublishedAsync(IReadOnlyCollection<long> ids, DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        // Ids are longs we read ourselves; inlining them keeps one statement per batch on every provider.
+        var sql = new StringBuilder("UPDATE outbox_messages SET published_at = @now WHERE id IN (");
+        sql.AppendJoin(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))).Append(')');
+        await using var command = Command(sql.ToString());
+        Add(command, "@now", nowUtc);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task MarkFailedAsync(long id, string error, DateTime nextAttemptUtc, CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            "UPDATE outbox_messages SET attempts = attempts + 1, last_error = @error, next_attempt_at = @next WHERE id = @id");
+        Add(command, "@error", error.Length > 2000 ? error[..2000] : error);
+        Add(command, "@next", nextAttemptUtc);
+        Add(command, "@id", id);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes up to <paramref name="limit"/> rows published before <paramref name="cutoffUtc"/>.</summary>
+    public async Task<int> DeletePublishedAsync(DateTime cutoffUtc, int limit, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = Command("""
+            DELETE FROM outbox_messages WHERE id IN (
+                SELECT id FROM outbox_messages
+                WHERE published_at IS NOT NULL AND published_at < @cutoff
+                ORDER BY id LIMIT @limit)
+            """);
+        Add(command, "@cutoff", cutoffUtc);
+        Add(command, "@limit", limit);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private DbCommand Command(string sql)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = Transaction;
+        return command;
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    // PostgreSQL returns uuid; SQLite returns the TEXT EF Core stored.
+    private static Guid ReadGuid(DbDataReader reader, int ordinal) =>
+        reader.GetValue(ordinal) switch
+        {
+            Guid g => g,
+            string s => Guid.Parse(s),
+            var other => throw new InvalidOperationException($"Unexpected uuid representation {other.GetType()}"),
+        };
+}

@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OrderExport.Domain;
+using OrderExport.Outbox;
+
+namespace OrderExport.Persistence;
+
+public static class PersistenceServiceCollectionExtensions
+{
+    public static IServiceCollection AddOrderExportPersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .Bind(configuration.GetSection(DatabaseOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => Enum.IsDefined(o.Provider), $"{DatabaseOptions.Section}:Provider must be Sqlite or Postgres.")
+            .ValidateOnStart();
+
+        services.AddSingleton(sp => SqlDialect.For(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider));
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<DomainEventsInterceptor>();
+        services.AddSingleton<IDomainEventHandler, OrderExportRequestedHandler>();
+
+        services.AddDbContext<OrderExportDbContext>((sp, options) =>
+        {
+            var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            _ = database.Provider switch
+            {
+                DatabaseProvider.Postgres => options.UseNpgsql(database.ConnectionString),
+                DatabaseProvider.Sqlite => options.UseSqlite(database.ConnectionString),
+                _ => throw new InvalidOperationException($"Unsupported {DatabaseOptions.Section}:Provider '{database.Provider}'."),
+            };
+            options.AddInterceptors(sp.GetRequiredService<DomainEventsInterceptor>());
+        });
+
+        services.AddSingleton<SchemaMigrator>();
+        services.AddHostedService<SchemaMigrationHostedService>();
+        return services;
+    }
+}

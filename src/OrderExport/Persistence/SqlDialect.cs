@@ -1,0 +1,106 @@
+namespace OrderExport.Persistence;
+
+/// <summary>
+/// Everything provider-specific that is not EF Core's business: where the schema scripts live,
+/// how instances serialise migrations, and how the relay claims outbox rows. A new provider
+/// (SQL Server: <c>WITH (UPDLOCK, READPAST, ROWLOCK)</c>) is one more subclass.
+/// </summary>
+public abstract class SqlDialect
+{
+    public abstract DatabaseProvider Provider { get; }
+
+    /// <summary>Runs once on a fresh connection before migrating (journal mode, locks).</summary>
+    public abstract string? BeforeMigrationSql { get; }
+
+    public abstract string? AfterMigrationSql { get; }
+
+    public abstract string CreateSchemaVersionsSql { get; }
+
+    /// <summary>
+    /// Selects up to @limit publishable rows in id order: unpublished, due, and with no earlier
+    /// unpublished row of the same order (so one order's events leave strictly in sequence).
+    /// </summary>
+    public abstract string ClaimOutboxSql { get; }
+
+    /// <summary>
+    /// Whether the claim locks its rows until the claiming transaction commits. True where
+    /// several instances may relay at once (PostgreSQL: FOR UPDATE SKIP LOCKED); false for
+    /// SQLite, which is single-instance and must not hold its one write lock while publishing.
+    /// </summary>
+    public abstract bool ClaimHoldsTransaction { get; }
+
+    public static SqlDialect For(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.Postgres => new PostgresDialect(),
+        DatabaseProvider.Sqlite => new SqliteDialect(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unsupported database provider."),
+    };
+
+    protected const string ClaimColumns =
+        "o.id, o.event_id, o.order_id, o.event_type, o.payload, o.trace_parent, o.trace_state, o.attempts";
+
+    protected const string ClaimWhere = """
+        o.published_at IS NULL
+          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
+          AND NOT EXISTS (
+              SELECT 1 FROM outbox_messages e
+              WHERE e.order_id = o.order_id AND e.id < o.id AND e.published_at IS NULL)
+        """;
+}
+
+public sealed class PostgresDialect : SqlDialect
+{
+    // Any constant works; it only has to be the same in every instance of the service.
+    private const long MigrationLockKey = 0x4F72_6465_7245_7870;
+
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    public override string BeforeMigrationSql => $"SELECT pg_advisory_lock({MigrationLockKey});";
+
+    public override string AfterMigrationSql => $"SELECT pg_advisory_unlock({MigrationLockKey});";
+
+    public override string CreateSchemaVersionsSql => """
+        CREATE TABLE IF NOT EXISTS schema_versions (
+            version    integer      PRIMARY KEY,
+            name       varchar(200) NOT NULL,
+            applied_at timestamptz  NOT NULL DEFAULT now());
+        """;
+
+    public override string ClaimOutboxSql => $"""
+        SELECT {ClaimColumns}
+        FROM outbox_messages o
+        WHERE {ClaimWhere}
+        ORDER BY o.id
+        LIMIT @limit
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    public override bool ClaimHoldsTransaction => true;
+}
+
+public sealed class SqliteDialect : SqlDialect
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    // WAL lets the API read while the relay writes; it is a property of the file, set once.
+    public override string BeforeMigrationSql => "PRAGMA journal_mode=WAL;";
+
+    public override string? AfterMigrationSql => null;
+
+    public override string CreateSchemaVersionsSql => """
+        CREATE TABLE IF NOT EXISTS schema_versions (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            applied_at TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP);
+        """;
+
+    public override string ClaimOutboxSql => $"""
+        SELECT {ClaimColumns}
+        FROM outbox_messages o
+        WHERE {ClaimWhere}
+        ORDER BY o.id
+        LIMIT @limit
+        """;
+
+    public override bool ClaimHoldsTransaction => false;
+}
