@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# README command 2: builds and runs every test against a real PostgreSQL (started here, in a
+# temp folder) and the embedded Kafka-protocol broker (or the broker in ORDEREXPORT_TEST_KAFKA).
+# Exits non-zero if any test fails, and ends with the line "N passed, N failed, N skipped".
+# Extra arguments go to `dotnet test` (for example: --filter "FullyQualifiedName~Outbox").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eng/ensure-librdkafka.sh
+eng/ensure-tools.sh
+
+eval "$(eng/start-postgres.sh)"
+trap eng/stop-postgres.sh EXIT
+
+results="artifacts/test-results"
+rm -rf "$results"
+dotnet build OrderExport.sln -c Release --nologo -v q -clp:NoSummary
+set +e
+dotnet test OrderExport.sln -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+status=$?
+set -e
+
+# dotnet test's own summary is not one our CI reads; add up the TRX counters instead.
+passed=0 failed=0 skipped=0 files=0
+for trx in "$results"/*.trx; do
+  [[ -f "$trx" ]] || continue
+  files=$((files + 1))
+  counters="$(grep -o '<Counters [^>]*>' "$trx")"
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if ((files == 0)); then
+  echo "no test results were written (did the build fail?)" >&2
+  failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+((status == 0 && failed == 0 && passed > 0))

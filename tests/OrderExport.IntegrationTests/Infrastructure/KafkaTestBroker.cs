@@ -1,0 +1,78 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using OrderExport.Messaging.Embedded;
+
+[assembly: AssemblyFixture(typeof(OrderExport.IntegrationTests.Infrastructure.KafkaTestBroker))]
+
+namespace OrderExport.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The Kafka-protocol broker of the whole test run: the broker named by ORDEREXPORT_TEST_KAFKA
+/// when set (docker compose), otherwise one embedded broker started here. Tests create their
+/// own topics and groups (unique names), so they can share it and run in parallel.
+/// </summary>
+public sealed class KafkaTestBroker : IDisposable
+{
+    public KafkaTestBroker()
+    {
+        if (TestSettings.ExternalKafka is { } external)
+        {
+            BootstrapServers = external;
+        }
+        else
+        {
+            Embedded = EmbeddedKafkaCluster.Start();
+            BootstrapServers = Embedded.BootstrapServers;
+        }
+    }
+
+    public string BootstrapServers { get; }
+
+    /// <summary>The embedded broker, with its fault hooks; null when testing against an external one.</summary>
+    public EmbeddedKafkaCluster? Embedded { get; }
+
+    public bool IsEmbedded => Embedded is not null;
+
+    /// <summary>Unique topic and DLQ names for one test, created with <paramref name="partitions"/> partitions.</summary>
+    public async Task<TestTopics> CreateTopicsAsync(int partitions = 3)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var topics = new TestTopics($"order-export-{suffix}", $"order-export-{suffix}.dlq", $"order-export-consumer-{suffix}", partitions);
+        await CreateTopicAsync(topics.Topic, partitions);
+        await CreateTopicAsync(topics.DeadLetterTopic, partitions);
+        return topics;
+    }
+
+    public async Task CreateTopicAsync(string name, int partitions)
+    {
+        if (Embedded is not null)
+        {
+            Embedded.CreateTopic(name, partitions);
+            return;
+        }
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = -1 }]);
+    }
+
+    public ConsumerConfig ConsumerConfig(string groupId) => new()
+    {
+        BootstrapServers = BootstrapServers,
+        GroupId = groupId,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        EnableAutoCommit = false,
+        FetchWaitMaxMs = 10,
+    };
+
+    public ProducerConfig ProducerConfig() => new()
+    {
+        BootstrapServers = BootstrapServers,
+        Acks = Acks.All,
+        EnableIdempotence = true,
+        LingerMs = 1,
+    };
+
+    public void Dispose() => Embedded?.Dispose();
+}
+
+public sealed record TestTopics(string Topic, string DeadLetterTopic, string ConsumerGroup, int Partitions);
