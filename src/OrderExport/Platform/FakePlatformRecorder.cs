@@ -1,0 +1,90 @@
+namespace OrderExport.Platform;
+
+/// <summary>
+/// Everything the fake platform received, in arrival order (singleton, thread-safe), and the
+/// idempotency store: the first 200 for an <c>Idempotency-Key</c> is kept, and a later request
+/// with that key gets the same answer back and is recorded as a duplicate.
+/// </summary>
+public sealed class FakePlatformRecorder(TimeProvider time)
+{
+    private readonly Lock _lock = new();
+    private readonly List<FakePlatformRequest> _received = [];
+    private readonly Dictionary<Guid, FakePlatformAcceptance> _accepted = [];
+
+    /// <summary>Every valid request, failed ones included.</summary>
+    public IReadOnlyList<FakePlatformRequest> Received
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _received];
+            }
+        }
+    }
+
+    /// <summary>The first acceptance of each event: what a real platform would have stored.</summary>
+    public IReadOnlyList<FakePlatformRequest> Exported => [.. Received.Where(r => r is { StatusCode: StatusCodes.Status200OK, Duplicate: false })];
+
+    /// <summary>Requests whose key had already been accepted (our retries after a lost answer, or redeliveries).</summary>
+    public int DuplicateCount => Received.Count(r => r.Duplicate);
+
+    /// <summary>Requests received with this event id as Idempotency-Key, whatever they were answered.</summary>
+    public int CountFor(Guid eventId) => Received.Count(r => r.EventId == eventId);
+
+    public IReadOnlyList<FakePlatformRequest> ForOrder(Guid orderId) => [.. Received.Where(r => r.OrderId == orderId)];
+
+    /// <summary>Forgets every request and every kept answer.</summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _received.Clear();
+            _accepted.Clear();
+        }
+    }
+
+    /// <summary>Records a request answered 200: a new acceptance, or the kept one for a known key.</summary>
+    internal FakePlatformAcceptance Accept(PlatformExportRequest request, string body)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            var duplicate = _accepted.TryGetValue(request.EventId, out var acceptance);
+            acceptance ??= new FakePlatformAcceptance($"fake-{Guid.NewGuid():N}", request.EventId, request.OrderId, request.Sequence, now);
+            _accepted[request.EventId] = acceptance;
+            Add(request, body, now, StatusCodes.Status200OK, duplicate);
+            return acceptance;
+        }
+    }
+
+    /// <summary>Records a request answered with a failure (<paramref name="statusCode"/> null: never answered in time).</summary>
+    internal void RecordFailure(PlatformExportRequest request, string body, int? statusCode)
+    {
+        lock (_lock)
+        {
+            Add(request, body, time.GetUtcNow(), statusCode, _accepted.ContainsKey(request.EventId));
+        }
+    }
+
+    private void Add(PlatformExportRequest request, string body, DateTimeOffset at, int? statusCode, bool duplicate) =>
+        _received.Add(new FakePlatformRequest(
+            _received.Count + 1, request.EventId, request.OrderId, request.Sequence, body, at, statusCode, duplicate));
+}
+
+/// <summary>
+/// One request the fake platform received. <see cref="StatusCode"/> is what it was answered (null:
+/// told to hang); <see cref="Duplicate"/> means its key had already been accepted before.
+/// </summary>
+public sealed record FakePlatformRequest(
+    int Number,
+    Guid EventId,
+    Guid OrderId,
+    int Sequence,
+    string Body,
+    DateTimeOffset ReceivedAt,
+    int? StatusCode,
+    bool Duplicate);
+
+/// <summary>The fake platform's 200 body; the same for every request with the same key.</summary>
+public sealed record FakePlatformAcceptance(string PlatformReference, Guid EventId, Guid OrderId, int Sequence, DateTimeOffset AcceptedAt);

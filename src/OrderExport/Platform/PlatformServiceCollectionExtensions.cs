@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace OrderExport.Platform;
+
+public static class PlatformServiceCollectionExtensions
+{
+    /// <summary>
+    /// The named HttpClient the platform client uses. With an empty Platform:BaseAddress, give it
+    /// the service's own address (or a test server's handler) through
+    /// <c>services.AddHttpClient(HttpClientName).ConfigureHttpClient(...)</c>.
+    /// </summary>
+    public const string HttpClientName = "Platform";
+
+    /// <summary>The platform client with its resilience pipeline, and the fake platform's state.</summary>
+    public static IServiceCollection AddOrderExportPlatform(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PlatformOptions>()
+            .Bind(configuration.GetSection(PlatformOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.UseInProcessFake || IsHttpUri(o.BaseAddress), "Platform:BaseAddress must be empty or an absolute http(s) URI.")
+            .Validate(o => o.TotalTimeout >= o.AttemptTimeout, "Platform:TotalTimeout must be at least Platform:AttemptTimeout.")
+            .Validate(o => o.RetryMaxDelay >= o.RetryBaseDelay, "Platform:RetryMaxDelay must be at least Platform:RetryBaseDelay.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHttpClient(HttpClientName, (sp, client) =>
+        {
+            var options = sp.GetRequiredService<IOptions<PlatformOptions>>().Value;
+            if (!options.UseInProcessFake)
+            {
+                // A trailing slash keeps a path in the base address: ".../api/" + "platform/orders".
+                client.BaseAddress = new Uri(options.BaseAddress.TrimEnd('/') + "/");
+            }
+
+            // The pipeline owns every timeout; HttpClient's own 100 s would only cut across it.
+            client.Timeout = Timeout.InfiniteTimeSpan;
+        });
+        services.AddSingleton<PlatformResiliencePipeline>();
+        services.AddSingleton<IPlatformClient, HttpPlatformClient>();
+
+        services.AddSingleton<FakePlatformRecorder>();
+        services.AddSingleton<FakePlatformBehavior>();
+        return services;
+    }
+
+    private static bool IsHttpUri(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+}
