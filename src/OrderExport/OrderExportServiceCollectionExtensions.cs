@@ -1,9 +1,12 @@
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
 using OrderExport.Api;
+using OrderExport.Export;
 using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
+using OrderExport.Platform;
 
 namespace OrderExport;
 
@@ -43,6 +46,21 @@ public static class OrderExportServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddHostedService<PostgresOutboxListener>();
         services.AddHostedService<OutboxCleanupService>();
+
+        services.AddOrderExportPlatform(configuration);
+        services.AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
+            .ConfigureHttpClient((sp, client) => client.BaseAddress ??= SelfAddress.TryFor(sp));
+
+        services.AddOptions<ConsumerOptions>()
+            .Bind(configuration.GetSection(ConsumerOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<DeadLetterPublisher>();
+        services.AddSingleton<ExportHandler>();
+        services.AddHostedService<ExportConsumer>();
+
+        services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section));
+
         services.AddHostedService<StartupBanner>();
         return builder;
     }
@@ -56,6 +74,13 @@ public static class OrderExportServiceCollectionExtensions
         app.MapOpenApi();
         app.MapHealthChecks("/health/live");
         app.MapOrdersApi();
+        app.MapDeadLettersApi();
+        // The fake platform is part of the service only while it is the platform in use: a
+        // service configured with a real Platform:BaseAddress exposes no fake control routes.
+        if (app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value.UseInProcessFake)
+        {
+            app.MapFakePlatform();
+        }
         return app;
     }
 }

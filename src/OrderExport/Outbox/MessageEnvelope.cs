@@ -44,3 +44,16 @@ public static class MessageHeaders
 [JsonSerializable(typeof(MessageEnvelope))]
 [JsonSerializable(typeof(OrderExportRequestedPayload))]
 internal sealed partial class MessagingJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Headers of control records that operators' actions put on <c>order-export</c> (same key as
+/// the order, so they queue behind the order's earlier records on its partition).
+/// </summary>
+public static class ControlHeaders
+{
+    /// <summary>The record is a replay of the dead letter with this id; its value is the original record's.</summary>
+    public const string ReplayOf = "orderexport-replay-of";
+
+    /// <summary>Release the parked events of this order (its dead letter was discarded).</summary>
+    public const string ReleaseOrder = "orderexport-release-order";
+}

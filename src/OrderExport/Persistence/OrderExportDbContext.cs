@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using OrderExport.Export;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 
@@ -14,6 +15,12 @@ public sealed class OrderExportDbContext(DbContextOptions<OrderExportDbContext> 
     public DbSet<Order> Orders => Set<Order>();
 
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+
+    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
+
+    public DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
+
+    public DbSet<ParkedMessage> ParkedMessages => Set<ParkedMessage>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -60,6 +67,53 @@ public sealed class OrderExportDbContext(DbContextOptions<OrderExportDbContext> 
             outbox.Property(m => m.LastError).HasColumnName("last_error");
             outbox.Property(m => m.NextAttemptAtUtc).HasColumnName("next_attempt_at");
             outbox.Property(m => m.PublishedAtUtc).HasColumnName("published_at");
+        });
+
+        modelBuilder.Entity<InboxMessage>(inbox =>
+        {
+            inbox.ToTable("inbox_messages");
+            inbox.HasKey(m => m.EventId);
+            inbox.Property(m => m.EventId).HasColumnName("event_id").ValueGeneratedNever();
+            inbox.Property(m => m.OrderId).HasColumnName("order_id");
+            inbox.Property(m => m.Outcome).HasColumnName("outcome").HasConversion<string>().HasMaxLength(16);
+            inbox.Property(m => m.HandledAtUtc).HasColumnName("handled_at");
+        });
+
+        modelBuilder.Entity<DeadLetter>(dead =>
+        {
+            dead.ToTable("dead_letters");
+            dead.HasKey(d => d.Id);
+            dead.Property(d => d.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            dead.Property(d => d.EventId).HasColumnName("event_id");
+            dead.Property(d => d.OrderId).HasColumnName("order_id");
+            dead.Property(d => d.MessageKey).HasColumnName("message_key");
+            dead.Property(d => d.Topic).HasColumnName("topic").HasMaxLength(249);
+            dead.Property(d => d.Partition).HasColumnName("partition");
+            dead.Property(d => d.Offset).HasColumnName("offset");
+            dead.Property(d => d.ErrorType).HasColumnName("error_type").HasMaxLength(200);
+            dead.Property(d => d.ErrorMessage).HasColumnName("error_message");
+            dead.Property(d => d.Attempts).HasColumnName("attempts");
+            dead.Property(d => d.FirstFailureAtUtc).HasColumnName("first_failure_at");
+            dead.Property(d => d.LastFailureAtUtc).HasColumnName("last_failure_at");
+            dead.Property(d => d.Payload).HasColumnName("payload");
+            dead.Property(d => d.Status).HasColumnName("status").HasConversion<string>().HasMaxLength(16);
+            dead.Property(d => d.CreatedAtUtc).HasColumnName("created_at");
+            dead.Property(d => d.ResolvedAtUtc).HasColumnName("resolved_at");
+            dead.Property(d => d.Version).HasColumnName("version").IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<ParkedMessage>(parked =>
+        {
+            parked.ToTable("parked_messages");
+            parked.HasKey(p => p.Id);
+            parked.Property(p => p.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            parked.Property(p => p.OrderId).HasColumnName("order_id");
+            parked.Property(p => p.EventId).HasColumnName("event_id");
+            parked.Property(p => p.Topic).HasColumnName("topic").HasMaxLength(249);
+            parked.Property(p => p.Partition).HasColumnName("partition");
+            parked.Property(p => p.Offset).HasColumnName("offset");
+            parked.Property(p => p.Payload).HasColumnName("payload");
+            parked.Property(p => p.ParkedAtUtc).HasColumnName("parked_at");
         });
     }
 

@@ -14,8 +14,13 @@ namespace OrderExport.IntegrationTests.Infrastructure;
 public sealed class KafkaTestBroker : IDisposable
 {
     public KafkaTestBroker()
+        : this(TestSettings.ExternalKafka)
     {
-        if (TestSettings.ExternalKafka is { } external)
+    }
+
+    private KafkaTestBroker(string? external)
+    {
+        if (external is not null)
         {
             BootstrapServers = external;
         }
@@ -25,6 +30,12 @@ public sealed class KafkaTestBroker : IDisposable
             BootstrapServers = Embedded.BootstrapServers;
         }
     }
+
+    /// <summary>
+    /// A broker of one's own, for tests that inject faults the shared broker must not see
+    /// (broker down, failing commits). Always embedded: fault hooks need the mock cluster.
+    /// </summary>
+    public static KafkaTestBroker StartPrivate() => new(external: null);
 
     public string BootstrapServers { get; }
 

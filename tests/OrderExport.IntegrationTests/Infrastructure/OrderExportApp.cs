@@ -1,8 +1,12 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OrderExport.Api;
 using OrderExport.Persistence;
+using OrderExport.Platform;
 
 namespace OrderExport.IntegrationTests.Infrastructure;
 
@@ -33,6 +37,14 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
             ["Outbox:RetryInitialDelay"] = "00:00:00.100",
             ["Outbox:RetryMaxDelay"] = "00:00:01",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Consumer:AutoCommitIntervalMs"] = "100",
+            ["Consumer:RoundDelay"] = "00:00:00.050",
+            ["Consumer:DeliveryRounds"] = "1",
+            ["Platform:AttemptTimeout"] = "00:00:00.500",
+            ["Platform:RetryBaseDelay"] = "00:00:00.020",
+            ["Platform:RetryMaxDelay"] = "00:00:00.100",
+            ["Platform:TotalTimeout"] = "00:00:03",
+            ["Operations:ApiKey"] = ApiKey,
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
@@ -40,7 +52,23 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
         }
     }
 
+    public const string ApiKey = "test-operations-key";
+
     public TestTopics Topics { get; }
+
+    /// <summary>What the service's own fake platform received.</summary>
+    public FakePlatformRecorder Platform => Service<FakePlatformRecorder>();
+
+    /// <summary>Tells the service's own fake platform how to misbehave.</summary>
+    public FakePlatformBehavior PlatformBehavior => Service<FakePlatformBehavior>();
+
+    /// <summary>A client that carries the operations API key.</summary>
+    public HttpClient OperatorClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add(OperationsOptions.HeaderName, ApiKey);
+        return client;
+    }
 
     /// <summary>Starts the host now (migrations run, hosted services start) and returns a client.</summary>
     public HttpClient Start() => CreateClient();
@@ -58,5 +86,12 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
+        // The in-memory test server has no socket: the platform client reaches the service's own
+        // fake platform through the test server's handler, still through the real HttpClient,
+        // resilience pipeline and endpoint.
+        builder.ConfigureTestServices(services => services
+            .AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
+            .ConfigureHttpClient(client => client.BaseAddress = new Uri("http://localhost/"))
+            .ConfigurePrimaryHttpMessageHandler(sp => ((TestServer)sp.GetRequiredService<IServer>()).CreateHandler()));
     }
 }

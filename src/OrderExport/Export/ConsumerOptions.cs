@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrderExport.Export;
+
+/// <summary>
+/// Section "Consumer":
+/// <code>
+/// "Consumer": {
+///   "Enabled": true,
+///   "AutoCommitIntervalMs": 1000,     // stored (= handled) offsets are committed this often
+///   "SessionTimeoutMs": 45000,
+///   "MaxPollIntervalMs": 300000,      // the platform retry budget must fit well inside this
+///   "DeliveryRounds": 3,              // platform retry budgets spent on one message before it is dead-lettered
+///   "RoundDelay": "00:00:01",         // pause between rounds, and while the circuit breaker is open
+///   "InfrastructureRetryMaxDelay": "00:00:30"
+/// }
+/// </code>
+/// </summary>
+public sealed class ConsumerOptions
+{
+    public const string Section = "Consumer";
+
+    public bool Enabled { get; set; } = true;
+
+    [Range(10, 60_000)]
+    public int AutoCommitIntervalMs { get; set; } = 1000;
+
+    [Range(6_000, 300_000)]
+    public int SessionTimeoutMs { get; set; } = 45_000;
+
+    [Range(10_000, 3_600_000)]
+    public int MaxPollIntervalMs { get; set; } = 300_000;
+
+    [Range(1, 100)]
+    public int DeliveryRounds { get; set; } = 3;
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RoundDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan InfrastructureRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using OrderExport.Messaging;
+using OrderExport.Outbox;
+
+namespace OrderExport.Export;
+
+/// <summary>Kafka header names on dead-letter records.</summary>
+public static class DeadLetterHeaders
+{
+    public const string OriginalTopic = "dlq-original-topic";
+    public const string OriginalPartition = "dlq-original-partition";
+    public const string OriginalOffset = "dlq-original-offset";
+    public const string ErrorType = "dlq-error-type";
+    public const string ErrorMessage = "dlq-error-message";
+    public const string Attempts = "dlq-attempts";
+    public const string FirstFailureAt = "dlq-first-failure-at";
+    public const string LastFailureAt = "dlq-last-failure-at";
+    public const string DeadLetterId = "dlq-id";
+}
+
+/// <summary>
+/// Writes a failed record, unchanged, to the dead-letter topic with why it failed in its headers,
+/// and waits for the broker's acknowledgement: only then may the consumer move past it.
+/// </summary>
+public sealed class DeadLetterPublisher(KafkaProducer producer, IOptions<KafkaOptions> options)
+{
+    private readonly string _topic = options.Value.DeadLetterTopic;
+
+    public async Task PublishAsync(IncomingRecord record, DeadLetter deadLetter, CancellationToken cancellationToken)
+    {
+        var headers = new Headers();
+        foreach (var (key, value) in record.Headers)
+        {
+            if (!key.StartsWith("dlq-", StringComparison.Ordinal))
+            {
+                headers.Add(key, value);
+            }
+        }
+
+        Add(headers, DeadLetterHeaders.OriginalTopic, deadLetter.Topic);
+        Add(headers, DeadLetterHeaders.OriginalPartition, deadLetter.Partition.ToString(CultureInfo.InvariantCulture));
+        Add(headers, DeadLetterHeaders.OriginalOffset, deadLetter.Offset.ToString(CultureInfo.InvariantCulture));
+        Add(headers, DeadLetterHeaders.ErrorType, deadLetter.ErrorType);
+        Add(headers, DeadLetterHeaders.ErrorMessage, deadLetter.ErrorMessage);
+        Add(headers, DeadLetterHeaders.Attempts, deadLetter.Attempts.ToString(CultureInfo.InvariantCulture));
+        Add(headers, DeadLetterHeaders.FirstFailureAt, deadLetter.FirstFailureAtUtc.ToString("O", CultureInfo.InvariantCulture));
+        Add(headers, DeadLetterHeaders.LastFailureAt, deadLetter.LastFailureAtUtc.ToString("O", CultureInfo.InvariantCulture));
+        if (deadLetter.EventId is { } eventId && record.Header(MessageHeaders.EventId) is null)
+        {
+            Add(headers, MessageHeaders.EventId, eventId.ToString());
+        }
+
+        await producer.Producer.ProduceAsync(_topic, new Message<string, byte[]>
+        {
+            Key = deadLetter.OrderId?.ToString() ?? deadLetter.MessageKey!,
+            Value = record.Value ?? [],
+            Headers = headers,
+        }, cancellationToken);
+    }
+
+    private static void Add(Headers headers, string key, string value) => headers.Add(key, Encoding.UTF8.GetBytes(value));
+}

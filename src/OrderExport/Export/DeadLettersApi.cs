@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OrderExport.Api;
+using OrderExport.Messaging;
+using OrderExport.Outbox;
+using OrderExport.Persistence;
+
+namespace OrderExport.Export;
+
+/// <summary>
+/// Operator routes (need <c>X-Api-Key</c>):
+/// <list type="bullet">
+/// <item><c>GET /dead-letters?status=Unresolved&amp;orderId=…&amp;limit=100</c>: list</item>
+/// <item><c>GET /dead-letters/{id}</c>: one, with its payload</item>
+/// <item><c>POST /dead-letters/{id}/replay</c>: send it back to <c>order-export</c> (same key)</item>
+/// <item><c>POST /orders/{orderId}/dead-letters/replay</c>: replay all of an order's, oldest first</item>
+/// <item><c>POST /dead-letters/{id}/discard</c>: give up on it and release the order's parked events</item>
+/// </list>
+/// Replays and releases travel as control records on the order's own partition, so they queue
+/// behind everything already published for that order and the consumer keeps per-order order.
+/// </summary>
+public static class DeadLettersApi
+{
+    public static IEndpointRouteBuilder MapDeadLettersApi(this IEndpointRouteBuilder app)
+    {
+        var operations = app.MapGroup("").WithTags("Dead letters").AddEndpointFilter<ApiKeyFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        operations.MapGet("/dead-letters", ListDeadLetters);
+        operations.MapGet("/dead-letters/{id:long}", GetDeadLetter).ProducesProblem(StatusCodes.Status404NotFound);
+        operations.MapPost("/dead-letters/{id:long}/replay", ReplayDeadLetter)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        operations.MapPost("/orders/{orderId:guid}/dead-letters/replay", ReplayOrderDeadLetters);
+        operations.MapPost("/dead-letters/{id:long}/discard", DiscardDeadLetter)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        return app;
+    }
+
+    public static async Task<Ok<List<DeadLetterResponse>>> ListDeadLetters(
+        OrderExportDbContext db, DeadLetterStatus? status, Guid? orderId, int? limit, CancellationToken cancellationToken)
+    {
+        var query = db.DeadLetters.AsNoTracking();
+        if (status is { } s)
+        {
+            query = query.Where(d => d.Status == s);
+        }
+
+        if (orderId is { } id)
+        {
+            query = query.Where(d => d.OrderId == id);
+        }
+
+        var rows = await query.OrderBy(d => d.Id).Take(Math.Clamp(limit ?? 100, 1, 1000)).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(d => DeadLetterResponse.From(d, includePayload: false)).ToList());
+    }
+
+    public static async Task<Results<Ok<DeadLetterResponse>, ProblemHttpResult>> GetDeadLetter(
+        long id, OrderExportDbContext db, CancellationToken cancellationToken)
+    {
+        var deadLetter = await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        return deadLetter is null ? NotFound(id) : TypedResults.Ok(DeadLetterResponse.From(deadLetter, includePayload: true));
+    }
+
+    public static async Task<Results<Accepted<DeadLetterResponse>, ProblemHttpResult>> ReplayDeadLetter(
+        long id, OrderExportDbContext db, KafkaProducer producer, IOptions<KafkaOptions> kafka, CancellationToken cancellationToken)
+    {
+        var deadLetter = await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (deadLetter is null)
+        {
+            return NotFound(id);
+        }
+
+        if (deadLetter.Status != DeadLetterStatus.Unresolved)
+        {
+            return AlreadyResolved(deadLetter);
+        }
+
+        await producer.Producer.ProduceAsync(kafka.Value.Topic, ReplayRecord(deadLetter), cancellationToken);
+        return TypedResults.Accepted($"/dead-letters/{id}", DeadLetterResponse.From(deadLetter, includePayload: false));
+    }
+
+    public static async Task<Accepted<List<DeadLetterResponse>>> ReplayOrderDeadLetters(
+        Guid orderId, OrderExportDbContext db, KafkaProducer producer, IOptions<KafkaOptions> kafka, CancellationToken cancellationToken)
+    {
+        var deadLetters = await db.DeadLetters.AsNoTracking()
+            .Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved)
+            .OrderBy(d => d.Id)
+            .ToListAsync(cancellationToken);
+        // One after the other: same key, same partition, so they are consumed in this order.
+        foreach (var deadLetter in deadLetters)
+        {
+            await producer.Producer.ProduceAsync(kafka.Value.Topic, ReplayRecord(deadLetter), cancellationToken);
+        }
+
+        return TypedResults.Accepted($"/dead-letters?orderId={orderId}",
+            deadLetters.Select(d => DeadLetterResponse.From(d, includePayload: false)).ToList());
+    }
+
+    public static async Task<Results<Ok<DeadLetterResponse>, ProblemHttpResult>> DiscardDeadLetter(
+        long id, OrderExportDbContext db, KafkaProducer producer, IOptions<KafkaOptions> kafka, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var deadLetter = await db.DeadLetters.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (deadLetter is null)
+        {
+            return NotFound(id);
+        }
+
+        if (deadLetter.Status != DeadLetterStatus.Unresolved)
+        {
+            return AlreadyResolved(deadLetter);
+        }
+
+        deadLetter.Status = DeadLetterStatus.Discarded;
+        deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
+        deadLetter.Version++;
+        await db.SaveChangesAsync(cancellationToken);
+        if (deadLetter.OrderId is { } orderId)
+        {
+            // If this fails the discard stands and the order's parked events wait for the next
+            // release or replay of that order; the 5xx tells the operator to try again.
+            await producer.Producer.ProduceAsync(kafka.Value.Topic, new Message<string, byte[]>
+            {
+                Key = orderId.ToString(),
+                Value = [],
+                Headers = new Headers { { ControlHeaders.ReleaseOrder, Encoding.UTF8.GetBytes(orderId.ToString()) } },
+            }, cancellationToken);
+        }
+
+        return TypedResults.Ok(DeadLetterResponse.From(deadLetter, includePayload: false));
+    }
+
+    private static Message<string, byte[]> ReplayRecord(DeadLetter deadLetter)
+    {
+        var headers = new Headers
+        {
+            { ControlHeaders.ReplayOf, Encoding.UTF8.GetBytes(deadLetter.Id.ToString(CultureInfo.InvariantCulture)) },
+        };
+        if (deadLetter.EventId is { } eventId)
+        {
+            headers.Add(MessageHeaders.EventId, Encoding.UTF8.GetBytes(eventId.ToString()));
+        }
+
+        return new Message<string, byte[]>
+        {
+            Key = deadLetter.OrderId?.ToString() ?? deadLetter.MessageKey!,
+            Value = Encoding.UTF8.GetBytes(deadLetter.Payload),
+            Headers = headers,
+        };
+    }
+
+    private static ProblemHttpResult NotFound(long id) => TypedResults.Problem(
+        title: "Dead letter not found", detail: $"There is no dead letter {id}.",
+        statusCode: StatusCodes.Status404NotFound, type: Problems.NotFound);
+
+    private static ProblemHttpResult AlreadyResolved(DeadLetter deadLetter) => TypedResults.Problem(
+        title: "Dead letter already resolved", detail: $"Dead letter {deadLetter.Id} is {deadLetter.Status}.",
+        statusCode: StatusCodes.Status409Conflict, type: Problems.DeadLetterResolved);
+}
+
+public sealed record DeadLetterResponse(
+    long Id, Guid? EventId, Guid? OrderId, string Topic, int Partition, long Offset, string ErrorType, string ErrorMessage,
+    int Attempts, DateTime FirstFailureAt, DateTime LastFailureAt, DeadLetterStatus Status, DateTime? ResolvedAt, string? Payload)
+{
+    public static DeadLetterResponse From(DeadLetter d, bool includePayload) => new(
+        d.Id, d.EventId, d.OrderId, d.Topic, d.Partition, d.Offset, d.ErrorType, d.ErrorMessage, d.Attempts,
+        d.FirstFailureAtUtc, d.LastFailureAtUtc, d.Status, d.ResolvedAtUtc, includePayload ? d.Payload : null);
+}

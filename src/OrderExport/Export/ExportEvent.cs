@@ -1,0 +1,83 @@
+using System.Text.Json;
+using OrderExport.Orders;
+using OrderExport.Outbox;
+
+namespace OrderExport.Export;
+
+/// <summary>A record that was read and understood: the envelope and its typed payload.</summary>
+public sealed record ExportEvent(MessageEnvelope Envelope, OrderExportRequestedPayload Payload)
+{
+    public Guid EventId => Envelope.EventId;
+
+    public Guid OrderId => Envelope.OrderId;
+}
+
+/// <summary>Why a record could not be read; it goes to the dead-letter topic as it is.</summary>
+public sealed record UnreadableRecord(string ErrorType, string Message);
+
+/// <summary>Reads and checks an <c>order-export</c> record against the envelope contract.</summary>
+public static class ExportEventReader
+{
+    public const string Malformed = "MalformedMessage";
+    public const string UnknownType = "UnknownEventType";
+    public const string UnsupportedVersion = "UnsupportedSchemaVersion";
+
+    public static (ExportEvent? Event, UnreadableRecord? Error) Read(IncomingRecord record)
+    {
+        if (record.Value is null || record.Value.Length == 0)
+        {
+            return (null, new UnreadableRecord(Malformed, "The record has no value."));
+        }
+
+        MessageEnvelope? envelope;
+        try
+        {
+            envelope = JsonSerializer.Deserialize(record.Value, MessagingJsonContext.Default.MessageEnvelope);
+        }
+        catch (JsonException ex)
+        {
+            return (null, new UnreadableRecord(Malformed, $"The value is not a valid envelope: {ex.Message}"));
+        }
+
+        if (envelope is null || envelope.EventId == Guid.Empty || envelope.OrderId == Guid.Empty || envelope.Type is null)
+        {
+            return (null, new UnreadableRecord(Malformed, "The envelope lacks eventId, orderId or type."));
+        }
+
+        if (envelope.Type != OrderExportRequested.EventType)
+        {
+            return (null, new UnreadableRecord(UnknownType, $"Unknown event type '{envelope.Type}'."));
+        }
+
+        if (envelope.SchemaVersion != OrderExportRequested.SchemaVersion)
+        {
+            return (null, new UnreadableRecord(UnsupportedVersion,
+                $"{envelope.Type} schema version {envelope.SchemaVersion} is not supported (supported: {OrderExportRequested.SchemaVersion})."));
+        }
+
+        OrderExportRequestedPayload? payload;
+        try
+        {
+            payload = envelope.Payload.ValueKind == JsonValueKind.Object
+                ? envelope.Payload.Deserialize(MessagingJsonContext.Default.OrderExportRequestedPayload)
+                : null;
+        }
+        catch (JsonException ex)
+        {
+            return (null, new UnreadableRecord(Malformed, $"The payload is not a valid {envelope.Type}: {ex.Message}"));
+        }
+
+        if (payload is null || payload.OrderId != envelope.OrderId || payload.Sequence < 1
+            || string.IsNullOrWhiteSpace(payload.CustomerId) || string.IsNullOrWhiteSpace(payload.Currency))
+        {
+            return (null, new UnreadableRecord(Malformed, "The payload is missing fields or does not match the envelope."));
+        }
+
+        if (record.Key is not null && record.KeyText != envelope.OrderId.ToString())
+        {
+            return (null, new UnreadableRecord(Malformed, $"The record key '{record.KeyText}' is not the envelope's order id."));
+        }
+
+        return (new ExportEvent(envelope, payload), null);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
+using OrderExport.Export;
+using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Orders;
+using OrderExport.Persistence;
+
+namespace OrderExport.IntegrationTests.Export;
+
+/// <summary>order-export → consumer → platform (the service's own fake, over HTTP), with retries and dead letters.</summary>
+public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private OrderExportApp _app = null!;
+    private OrdersClient _orders = null!;
+    private OperatorClient _operator = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        _app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Postgres, _database.ConnectionString);
+        _orders = new OrdersClient(_app.Start());
+        _operator = new OperatorClient(_app.OperatorClient());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Confirm_ReachesThePlatformWithinFiveSeconds()
+    {
+        var order = await _orders.CreateConfirmedAsync("customer-happy");
+
+        // What the original Spring sample's end-to-end test checked: at most 5 s.
+        var received = await Eventually.Until(
+            () => Task.FromResult(_app.Platform.ForOrder(order.Id)), r => r.Count > 0, TimeSpan.FromSeconds(5));
+
+        var call = received.ShouldHaveSingleItem();
+        call.StatusCode.ShouldBe(200);
+        call.Sequence.ShouldBe(1);
+        call.Body.ShouldContain("customer-happy");
+        var eventId = await EventIdOf(order.Id, sequence: 1);
+        call.EventId.ShouldBe(eventId, "the Idempotency-Key is the event id");
+        await Eventually.Until(() => _orders.GetAsync(order.Id), o => o.ExportStatus == ExportStatus.Exported);
+    }
+
+    [Fact]
+    public async Task TransientFailuresThenSuccess_ExportsOnce()
+    {
+        _app.PlatformBehavior.FailNext(503, 500);
+        var order = await _orders.CreateConfirmedAsync();
+
+        await Eventually.Until(() => _orders.GetAsync(order.Id), o => o.ExportStatus == ExportStatus.Exported);
+
+        var calls = _app.Platform.ForOrder(order.Id);
+        calls.Select(c => c.StatusCode).ShouldBe([503, 500, 200]);
+        calls.Select(c => c.EventId).Distinct().Count().ShouldBe(1, "one Idempotency-Key on every attempt");
+        _app.Platform.Exported.Count(c => c.OrderId == order.Id).ShouldBe(1);
+        (await _operator.ListAsync(order.Id)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task PermanentFailure_IsDeadLetteredWithHeaders_AndReplayAfterRecoveryExportsOnce()
+    {
+        using var dlq = new TopicReader(broker, _app.Topics.DeadLetterTopic, _app.Topics.Partitions);
+        var draft = await _orders.CreateAsync();
+        _app.PlatformBehavior.Reject(draft.Id);
+        await _orders.ConfirmAsync(draft.Id);
+
+        var record = (await dlq.WaitForAsync(1)).ShouldHaveSingleItem();
+        record.Key.ShouldBe(draft.Id.ToString());
+        record.Headers[DeadLetterHeaders.OriginalTopic].ShouldBe(_app.Topics.Topic);
+        int.Parse(record.Headers[DeadLetterHeaders.OriginalPartition]).ShouldBeInRange(0, _app.Topics.Partitions - 1);
+        long.Parse(record.Headers[DeadLetterHeaders.OriginalOffset]).ShouldBeGreaterThanOrEqualTo(0);
+        record.Headers[DeadLetterHeaders.ErrorType].ShouldBe("PlatformRejected");
+        record.Headers[DeadLetterHeaders.ErrorMessage].ShouldContain("422");
+        record.Headers[DeadLetterHeaders.Attempts].ShouldBe("1", "a 422 is not retried");
+        DateTime.Parse(record.Headers[DeadLetterHeaders.FirstFailureAt]).ShouldBeLessThanOrEqualTo(DateTime.Parse(record.Headers[DeadLetterHeaders.LastFailureAt]));
+        record.Envelope.OrderId.ShouldBe(draft.Id);
+
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(draft.Id), l => l.Count == 1)).Single();
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Unresolved);
+        (await _orders.GetAsync(draft.Id)).ExportStatus.ShouldBe(ExportStatus.DeadLettered);
+        _app.Platform.Exported.ShouldNotContain(c => c.OrderId == draft.Id);
+
+        _app.PlatformBehavior.Reset();
+        (await _operator.ReplayAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted);
+
+        await Eventually.Until(() => _orders.GetAsync(draft.Id), o => o.ExportStatus == ExportStatus.Exported);
+        (await _operator.ListAsync(draft.Id)).Single().Status.ShouldBe(DeadLetterStatus.Replayed);
+        // Replaying again is refused and exports nothing more.
+        (await _operator.ReplayAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+        _app.Platform.Exported.Count(c => c.OrderId == draft.Id).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ReplayRequestedTwiceAtOnce_ExportsOnce()
+    {
+        var draft = await _orders.CreateAsync();
+        _app.PlatformBehavior.Reject(draft.Id);
+        await _orders.ConfirmAsync(draft.Id);
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(draft.Id), l => l.Count == 1)).Single();
+        _app.PlatformBehavior.Reset();
+
+        var answers = await Task.WhenAll(_operator.ReplayAsync(deadLetter.Id), _operator.ReplayAsync(deadLetter.Id));
+
+        answers.ShouldAllBe(a => a.StatusCode == System.Net.HttpStatusCode.Accepted);
+        await Eventually.Until(() => _operator.ListAsync(draft.Id), l => l.Single().Status == DeadLetterStatus.Replayed);
+        // The second control record is consumed after the first; once a later order is exported, it has been seen.
+        var later = await _orders.CreateConfirmedAsync();
+        await Eventually.Until(() => _orders.GetAsync(later.Id), o => o.ExportStatus == ExportStatus.Exported);
+        _app.Platform.Exported.Count(c => c.OrderId == draft.Id).ShouldBe(1);
+        _app.Platform.CountFor(deadLetter.EventId!.Value).ShouldBe(2, "one rejected call, one replayed export");
+    }
+
+    [Fact]
+    public async Task PoisonMessage_IsDeadLettered_AndTheNextMessageIsStillExported()
+    {
+        using var dlq = new TopicReader(broker, _app.Topics.DeadLetterTopic, _app.Topics.Partitions);
+        var key = Guid.NewGuid().ToString();
+        using (var producer = new ProducerBuilder<string, string>(broker.ProducerConfig()).Build())
+        {
+            // All on one partition (one key), ahead of the real order's event below.
+            await producer.ProduceAsync(_app.Topics.Topic, new Message<string, string> { Key = key, Value = "{not json" }, TestContext.Current.CancellationToken);
+            await producer.ProduceAsync(_app.Topics.Topic, new Message<string, string>
+            {
+                Key = key,
+                Value = $$$"""{"eventId":"{{{Guid.NewGuid()}}}","type":"OrderExportRequested","schemaVersion":99,"occurredAt":"2026-01-01T00:00:00Z","orderId":"{{{key}}}","payload":{}}""",
+            }, TestContext.Current.CancellationToken);
+        }
+
+        var order = await _orders.CreateConfirmedAsync();
+
+        await Eventually.Until(() => _orders.GetAsync(order.Id), o => o.ExportStatus == ExportStatus.Exported);
+        var records = await dlq.WaitForAsync(2);
+        records.Select(r => r.Headers[DeadLetterHeaders.ErrorType]).Order().ShouldBe(["MalformedMessage", "UnsupportedSchemaVersion"]);
+        records.ShouldAllBe(r => r.Key == key);
+        var listed = await _operator.ListAsync(status: DeadLetterStatus.Unresolved);
+        listed.Count.ShouldBe(2);
+        listed.ShouldAllBe(d => d.OrderId == null, "nothing in an unreadable record is trusted");
+    }
+
+    [Fact]
+    public async Task DeadLetteredOrder_HoldsItsLaterEventsUntilReplay_WhileOtherOrdersFlow()
+    {
+        var held = await _orders.CreateAsync("customer-held");
+        _app.PlatformBehavior.Reject(held.Id);
+        await _orders.ConfirmAsync(held.Id);
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(held.Id), l => l.Count == 1)).Single();
+        _app.PlatformBehavior.Reset();
+
+        // The held order's second export request is parked, not exported ahead of the first.
+        await _orders.RequestExportAsync(held.Id);
+        await Eventually.True(() => _app.WithDb(db => db.ParkedMessages.AnyAsync(p => p.OrderId == held.Id, TestContext.Current.CancellationToken)));
+        var other = await _orders.CreateConfirmedAsync("customer-free");
+        await Eventually.Until(() => _orders.GetAsync(other.Id), o => o.ExportStatus == ExportStatus.Exported);
+        _app.Platform.ForOrder(held.Id).Where(c => c.StatusCode == 200).ShouldBeEmpty();
+
+        (await _operator.ReplayAsync(deadLetter.Id)).IsSuccessStatusCode.ShouldBeTrue();
+
+        var exported = await Eventually.Until(
+            () => Task.FromResult(_app.Platform.Exported.Where(c => c.OrderId == held.Id).ToList()), e => e.Count == 2);
+        exported.Select(c => c.Sequence).ShouldBe([1, 2], "per-order order survives the dead letter");
+        (await _app.WithDb(db => db.ParkedMessages.CountAsync(TestContext.Current.CancellationToken))).ShouldBe(0);
+        (await _orders.GetAsync(held.Id)).ExportStatus.ShouldBe(ExportStatus.Exported);
+    }
+
+    [Fact]
+    public async Task DiscardingADeadLetter_ReleasesTheParkedEvents()
+    {
+        var held = await _orders.CreateAsync();
+        _app.PlatformBehavior.Reject(held.Id);
+        await _orders.ConfirmAsync(held.Id);
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(held.Id), l => l.Count == 1)).Single();
+        _app.PlatformBehavior.Reset();
+        await _orders.RequestExportAsync(held.Id);
+        await Eventually.True(() => _app.WithDb(db => db.ParkedMessages.AnyAsync(p => p.OrderId == held.Id, TestContext.Current.CancellationToken)));
+
+        (await _operator.DiscardAsync(deadLetter.Id)).IsSuccessStatusCode.ShouldBeTrue();
+
+        var exported = await Eventually.Until(
+            () => Task.FromResult(_app.Platform.Exported.Where(c => c.OrderId == held.Id).ToList()), e => e.Count == 1);
+        exported.Single().Sequence.ShouldBe(2, "the discarded first request is never exported");
+        (await _operator.ListAsync(held.Id)).Single().Status.ShouldBe(DeadLetterStatus.Discarded);
+        (await _operator.DiscardAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task OperationsWithoutTheApiKey_AreUnauthorized()
+    {
+        var anonymous = _app.CreateClient();
+        var wrongKey = _app.CreateClient();
+        wrongKey.DefaultRequestHeaders.Add("X-Api-Key", "guess");
+
+        foreach (var client in new[] { anonymous, wrongKey })
+        {
+            var list = await client.GetAsync("/dead-letters", TestContext.Current.CancellationToken);
+            list.StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+            list.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+            (await client.PostAsync("/dead-letters/1/replay", null, TestContext.Current.CancellationToken))
+                .StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        }
+    }
+
+    private Task<Guid> EventIdOf(Guid orderId, int sequence) => _app.WithDb(async db =>
+    {
+        var rows = await db.OutboxMessages.AsNoTracking().Where(m => m.OrderId == orderId).OrderBy(m => m.Id)
+            .ToListAsync(TestContext.Current.CancellationToken);
+        return rows[sequence - 1].EventId;
+    });
+}
