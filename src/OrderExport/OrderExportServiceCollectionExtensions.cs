@@ -2,11 +2,13 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using OrderExport.Api;
 using OrderExport.Export;
+using OrderExport.Health;
 using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
+using OrderExport.Telemetry;
 
 namespace OrderExport;
 
@@ -24,7 +26,11 @@ public static class OrderExportServiceCollectionExtensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddValidation();
         services.AddOpenApi();
-        services.AddHealthChecks();
+        services.AddMetrics();
+        services.AddSingleton<OrderExportMetrics>();
+        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section));
+        services.AddHostedService<OpenTelemetryExport>();
+        services.AddOrderExportHealth(configuration);
 
         services.AddOrderExportPersistence(configuration);
 
@@ -46,6 +52,7 @@ public static class OrderExportServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddHostedService<PostgresOutboxListener>();
         services.AddHostedService<OutboxCleanupService>();
+        services.AddHostedService<OutboxMonitor>();
 
         services.AddOrderExportPlatform(configuration);
         services.AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
@@ -72,7 +79,7 @@ public static class OrderExportServiceCollectionExtensions
         app.UseMiddleware<RequestSizeLimitMiddleware>();
 
         app.MapOpenApi();
-        app.MapHealthChecks("/health/live");
+        app.MapOrderExportHealth();
         app.MapOrdersApi();
         app.MapDeadLettersApi();
         // The fake platform is part of the service only while it is the platform in use: a

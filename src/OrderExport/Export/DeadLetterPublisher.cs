@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Outbox;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
 
@@ -31,13 +33,31 @@ public sealed class DeadLetterPublisher(KafkaProducer producer, IOptions<KafkaOp
 
     public async Task PublishAsync(IncomingRecord record, DeadLetter deadLetter, CancellationToken cancellationToken)
     {
+        // Child of the consumer's span; the dead-letter record carries its context onwards.
+        using var activity = OrderExportActivities.Source.StartActivity($"{_topic} publish", ActivityKind.Producer)?
+            .SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "send")
+            .SetTag("messaging.destination.name", _topic)
+            .SetTag("orderexport.error_type", deadLetter.ErrorType);
         var headers = new Headers();
         foreach (var (key, value) in record.Headers)
         {
-            if (!key.StartsWith("dlq-", StringComparison.Ordinal))
+            if (!key.StartsWith("dlq-", StringComparison.Ordinal) && key is not (MessageHeaders.TraceParent or MessageHeaders.TraceState))
             {
                 headers.Add(key, value);
             }
+        }
+
+        var (traceParent, traceState) = OrderExportActivities.Context(
+            activity, record.Header(MessageHeaders.TraceParent), record.Header(MessageHeaders.TraceState));
+        if (traceParent is not null)
+        {
+            Add(headers, MessageHeaders.TraceParent, traceParent);
+        }
+
+        if (!string.IsNullOrEmpty(traceState))
+        {
+            Add(headers, MessageHeaders.TraceState, traceState);
         }
 
         Add(headers, DeadLetterHeaders.OriginalTopic, deadLetter.Topic);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
@@ -8,6 +9,7 @@ using OrderExport.Api;
 using OrderExport.Messaging;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
 
@@ -126,7 +128,7 @@ public static class DeadLettersApi
             {
                 Key = orderId.ToString(),
                 Value = [],
-                Headers = new Headers { { ControlHeaders.ReleaseOrder, Encoding.UTF8.GetBytes(orderId.ToString()) } },
+                Headers = WithTraceContext(new Headers { { ControlHeaders.ReleaseOrder, Encoding.UTF8.GetBytes(orderId.ToString()) } }),
             }, cancellationToken);
         }
 
@@ -148,8 +150,25 @@ public static class DeadLettersApi
         {
             Key = deadLetter.OrderId?.ToString() ?? deadLetter.MessageKey!,
             Value = Encoding.UTF8.GetBytes(deadLetter.Payload),
-            Headers = headers,
+            Headers = WithTraceContext(headers),
         };
+    }
+
+    /// <summary>The operator's request is the parent of the consumer's work on the control record.</summary>
+    private static Headers WithTraceContext(Headers headers)
+    {
+        var (traceParent, traceState) = OrderExportActivities.Context(Activity.Current);
+        if (traceParent is not null)
+        {
+            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
+        }
+
+        if (!string.IsNullOrEmpty(traceState))
+        {
+            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
+        }
+
+        return headers;
     }
 
     private static ProblemHttpResult NotFound(long id) => TypedResults.Problem(

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Outbox;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
 
@@ -17,6 +18,7 @@ public sealed partial class ExportConsumer(
     ExportHandler handler,
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<ConsumerOptions> consumerOptions,
+    OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<ExportConsumer> logger) : BackgroundService
 {
@@ -45,6 +47,11 @@ public sealed partial class ExportConsumer(
             {
                 // Hand over what we handled; the next owner starts right after it.
                 TryCommit(c);
+                foreach (var partition in partitions)
+                {
+                    metrics.ForgetLag(partition.Partition.Value);
+                }
+
                 LogRevoked(string.Join(", ", partitions.Select(p => p.Partition.Value)));
             })
             .SetErrorHandler((_, error) => LogKafkaError(error.Code, error.Reason, error.IsFatal))
@@ -74,6 +81,12 @@ public sealed partial class ExportConsumer(
 
                 await HandleUntilDoneAsync(IncomingRecord.From(result), stoppingToken);
                 consumer.StoreOffset(result);
+                // The high watermark comes from the last fetch: no broker round trip.
+                var watermarks = consumer.GetWatermarkOffsets(result.TopicPartition);
+                if (watermarks.High != Offset.Unset)
+                {
+                    metrics.SetLag(result.Partition.Value, watermarks.High.Value - (result.Offset.Value + 1));
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -101,6 +114,7 @@ public sealed partial class ExportConsumer(
             {
                 var delay = Backoff.Exponential(failures, TimeSpan.FromMilliseconds(200), consumerOptions.Value.InfrastructureRetryMaxDelay);
                 LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.Header(MessageHeaders.EventId), delay);
+                metrics.Handled(ExportHandler.Outcomes.Retried);
                 await Task.Delay(delay, time, stoppingToken);
             }
         }

@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
 
@@ -19,31 +22,52 @@ public sealed partial class ExportHandler(
     IPlatformClient platform,
     DeadLetterPublisher deadLetterPublisher,
     IOptions<ConsumerOptions> options,
+    IOptions<KafkaOptions> kafkaOptions,
+    OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<ExportHandler> logger)
 {
     private const int ConcurrencyRetries = 5;
 
+    /// <summary>Handles one record inside its consumer span (child of the span that published it).</summary>
     public async Task HandleAsync(IncomingRecord record, CancellationToken cancellationToken)
+    {
+        using var activity = OrderExportActivities.StartProcess(
+            record.Topic, record.Partition, record.Offset, kafkaOptions.Value.ConsumerGroup,
+            record.Header(MessageHeaders.TraceParent), record.Header(MessageHeaders.TraceState));
+        activity?.SetTag("messaging.kafka.message.key", record.KeyText).SetTag("messaging.message.id", record.Header(MessageHeaders.EventId));
+        try
+        {
+            var outcome = await HandleCoreAsync(record, cancellationToken);
+            activity?.SetTag("orderexport.outcome", outcome);
+            metrics.Handled(outcome);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
+
+    private async Task<string> HandleCoreAsync(IncomingRecord record, CancellationToken cancellationToken)
     {
         if (record.Header(ControlHeaders.ReplayOf) is { } replayOf
             && long.TryParse(replayOf, NumberStyles.None, CultureInfo.InvariantCulture, out var deadLetterId))
         {
-            await ReplayAsync(record, deadLetterId, cancellationToken);
-            return;
+            return await ReplayAsync(record, deadLetterId, cancellationToken);
         }
 
         if (record.Header(ControlHeaders.ReleaseOrder) is { } release && Guid.TryParse(release, out var releasedOrder))
         {
             await DrainParkedAsync(releasedOrder, cancellationToken);
-            return;
+            return Outcomes.Released;
         }
 
         var (exportEvent, unreadable) = ExportEventReader.Read(record);
         if (exportEvent is null)
         {
             await DeadLetterUnreadableAsync(record, unreadable!, cancellationToken);
-            return;
+            return Outcomes.DeadLettered;
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -53,7 +77,7 @@ public sealed partial class ExportHandler(
             || await db.ParkedMessages.AnyAsync(m => m.EventId == eventId, cancellationToken))
         {
             LogDuplicate(exportEvent.OrderId, eventId);
-            return;
+            return Outcomes.Duplicate;
         }
 
         if (await IsHeldAsync(db, exportEvent.OrderId, cancellationToken))
@@ -70,10 +94,24 @@ public sealed partial class ExportHandler(
             });
             await db.SaveChangesAsync(cancellationToken);
             LogParked(exportEvent.OrderId, eventId);
-            return;
+            return Outcomes.Parked;
         }
 
-        await ExportAsync(record, exportEvent, cancellationToken);
+        return await ExportAsync(record, exportEvent, cancellationToken) ? Outcomes.Exported : Outcomes.DeadLettered;
+    }
+
+    /// <summary>Values of the <c>outcome</c> tag of orderexport.consumer.handled and of the process span.</summary>
+    public static class Outcomes
+    {
+        public const string Exported = "exported";
+        public const string Duplicate = "duplicate";
+        public const string Parked = "parked";
+        public const string DeadLettered = "dead_lettered";
+        public const string Retried = "retried";
+        public const string Replayed = "replayed";
+        public const string ReplaySkipped = "replay_skipped";
+        public const string ReplayFailed = "replay_failed";
+        public const string Released = "released";
     }
 
     private static async Task<bool> IsHeldAsync(OrderExportDbContext db, Guid orderId, CancellationToken cancellationToken) =>
@@ -93,6 +131,7 @@ public sealed partial class ExportHandler(
                 db.InboxMessages.Add(Inbox(exportEvent, InboxOutcome.Exported));
                 return RecordOutcomeAsync(db, exportEvent, ExportStatus.Exported, cancellationToken);
             }, cancellationToken);
+            metrics.Exported(exportEvent.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
             LogExported(exportEvent.OrderId, exportEvent.EventId, result.Attempts);
             return true;
         }
@@ -138,11 +177,12 @@ public sealed partial class ExportHandler(
             }
 
             LogRoundFailed(exportEvent.OrderId, exportEvent.EventId, spentRounds, result.Reason, result.CircuitOpen);
+            metrics.Handled(Outcomes.Retried);
             await Task.Delay(options.Value.RoundDelay, time, cancellationToken);
         }
     }
 
-    private async Task ReplayAsync(IncomingRecord record, long deadLetterId, CancellationToken cancellationToken)
+    private async Task<string> ReplayAsync(IncomingRecord record, long deadLetterId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
@@ -151,7 +191,7 @@ public sealed partial class ExportHandler(
         {
             // Replayed twice, or discarded meanwhile: the first replay did the work.
             LogReplaySkipped(deadLetterId, deadLetter?.Status.ToString() ?? "missing");
-            return;
+            return Outcomes.ReplaySkipped;
         }
 
         var (exportEvent, unreadable) = ExportEventReader.Read(record);
@@ -191,9 +231,10 @@ public sealed partial class ExportHandler(
 
                 await RecordOutcomeAsync(writes, exportEvent!, ExportStatus.Exported, cancellationToken);
             }, cancellationToken);
-            LogReplayed(exportEvent!.OrderId, exportEvent.EventId, deadLetterId);
+            metrics.Exported(exportEvent!.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
+            LogReplayed(exportEvent.OrderId, exportEvent.EventId, deadLetterId);
             await DrainParkedAsync(exportEvent.OrderId, cancellationToken);
-            return;
+            return Outcomes.Replayed;
         }
 
         // Still failing: it stays unresolved (its order stays held), with the latest reason, and
@@ -214,6 +255,7 @@ public sealed partial class ExportHandler(
             tracked.Version++;
         }, cancellationToken);
         LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
+        return Outcomes.ReplayFailed;
     }
 
     /// <summary>Exports an order's parked events in arrival order, until none is left or one fails again.</summary>
@@ -249,7 +291,9 @@ public sealed partial class ExportHandler(
             var (exportEvent, _) = ExportEventReader.Read(record);
             LogReleased(orderId, parked.EventId);
             // Parked records were readable when parked; the reader cannot disagree now.
-            if (!await ExportAsync(record, exportEvent!, cancellationToken, releasedParkedId: parked.Id))
+            var exported = await ExportAsync(record, exportEvent!, cancellationToken, releasedParkedId: parked.Id);
+            metrics.Handled(exported ? Outcomes.Exported : Outcomes.DeadLettered);
+            if (!exported)
             {
                 return;
             }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using OrderExport.Domain;
 using OrderExport.Orders;
 using OrderExport.Persistence;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Outbox;
 
@@ -11,10 +12,12 @@ internal sealed class OrderExportRequestedHandler(TimeProvider time) : DomainEve
 {
     protected override void Handle(OrderExportRequested e, OrderExportDbContext db)
     {
-        // The trace of the request that confirmed the order continues in the relay and the consumer.
-        var activity = Activity.Current;
-        var traceParent = activity?.Id is { } id && activity.IdFormat == ActivityIdFormat.W3C ? id : null;
-        var traceState = activity?.TraceStateString;
+        // The trace of the request that confirmed the order continues in the relay and the consumer:
+        // the outbox row keeps this span's context.
+        using var activity = OrderExportActivities.Source.StartActivity($"{OrderExportRequested.EventType} outbox write");
+        activity?.SetTag("orderexport.order_id", e.OrderId.ToString()).SetTag("messaging.message.id", e.EventId.ToString());
+        var current = activity ?? Activity.Current;
+        var (traceParent, traceState) = OrderExportActivities.Context(current);
 
         var payload = JsonSerializer.SerializeToElement(
             new OrderExportRequestedPayload(e.OrderId, e.Sequence, e.CustomerId, e.Amount, e.Currency),

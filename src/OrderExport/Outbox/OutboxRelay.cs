@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Outbox;
 
@@ -21,6 +23,7 @@ public sealed partial class OutboxRelay(
     SqlDialect dialect,
     IOptions<OutboxOptions> outboxOptions,
     IOptions<KafkaOptions> kafkaOptions,
+    OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
@@ -105,6 +108,8 @@ public sealed partial class OutboxRelay(
 
         await store.MarkPublishedAsync(publishedIds, now, cancellationToken);
         await (claimTransaction ?? markTransaction)!.CommitAsync(cancellationToken);
+        metrics.OutboxPublished(publishedIds.Count);
+        metrics.OutboxPublishFailed(batch.Count - publishedIds.Count);
         LogBatchPublished(publishedIds.Count, batch.Count - publishedIds.Count);
         return batch.Count;
     }
@@ -114,9 +119,14 @@ public sealed partial class OutboxRelay(
     {
         var kafka = producer.Producer;
         var deliveries = new Task[batch.Count];
+        var spans = new Activity?[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            deliveries[i] = kafka.ProduceAsync(_topic, ToKafkaMessage(batch[i]));
+            var message = batch[i];
+            spans[i] = OrderExportActivities.StartPublish(_topic, message.TraceParent, message.TraceState, message.EventId, message.OrderId.ToString());
+            // The record carries the publish span's context, so the consumer's span is its child.
+            var (traceParent, traceState) = OrderExportActivities.Context(spans[i], message.TraceParent, message.TraceState);
+            deliveries[i] = kafka.ProduceAsync(_topic, ToKafkaMessage(message, traceParent, traceState));
         }
 
         try
@@ -128,7 +138,18 @@ public sealed partial class OutboxRelay(
             // Inspected per delivery below.
         }
 
-        return deliveries.Select(d => d.IsCompletedSuccessfully ? null : Describe(d.Exception)).ToArray();
+        var outcomes = deliveries.Select(d => d.IsCompletedSuccessfully ? null : Describe(d.Exception)).ToArray();
+        for (var i = 0; i < spans.Length; i++)
+        {
+            if (outcomes[i] is { } error)
+            {
+                spans[i]?.SetStatus(ActivityStatusCode.Error, error);
+            }
+
+            spans[i]?.Dispose();
+        }
+
+        return outcomes;
     }
 
     private static string Describe(AggregateException? exception) => exception?.InnerException switch
@@ -138,21 +159,21 @@ public sealed partial class OutboxRelay(
         null => "unknown error",
     };
 
-    internal static Message<string, byte[]> ToKafkaMessage(PendingOutboxMessage message)
+    internal static Message<string, byte[]> ToKafkaMessage(PendingOutboxMessage message, string? traceParent, string? traceState)
     {
         var headers = new Headers
         {
             { MessageHeaders.EventId, Encoding.UTF8.GetBytes(message.EventId.ToString()) },
             { MessageHeaders.EventType, Encoding.UTF8.GetBytes(message.EventType) },
         };
-        if (message.TraceParent is not null)
+        if (traceParent is not null)
         {
-            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(message.TraceParent));
+            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
         }
 
-        if (!string.IsNullOrEmpty(message.TraceState))
+        if (!string.IsNullOrEmpty(traceState))
         {
-            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(message.TraceState));
+            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
         }
 
         return new Message<string, byte[]>

@@ -73,6 +73,19 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>How many rows wait to be published, and since when the oldest one waits.</summary>
+    public async Task<(long Pending, DateTime? OldestCreatedAtUtc)> BacklogAsync(CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox_messages WHERE published_at IS NULL");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var pending = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+        DateTime? oldest = reader.IsDBNull(1) ? null : DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+        return (pending, oldest);
+    }
+
     /// <summary>Deletes up to <paramref name="limit"/> rows published before <paramref name="cutoffUtc"/>.</summary>
     public async Task<int> DeletePublishedAsync(DateTime cutoffUtc, int limit, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using OrderExport.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -15,6 +16,7 @@ namespace OrderExport.Platform;
 internal sealed partial class HttpPlatformClient(
     IHttpClientFactory httpClients,
     PlatformResiliencePipeline resilience,
+    OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<HttpPlatformClient> logger) : IPlatformClient
 {
@@ -33,7 +35,7 @@ internal sealed partial class HttpPlatformClient(
         }
 
         var call = new PlatformCall(request);
-        var attempt = new Attempt(http, call, JsonSerializer.SerializeToUtf8Bytes(request, JsonSerializerOptions.Web));
+        var attempt = new Attempt(http, call, JsonSerializer.SerializeToUtf8Bytes(request, JsonSerializerOptions.Web), metrics);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(PlatformResiliencePipeline.CallKey, call);
         try
@@ -123,7 +125,7 @@ internal sealed partial class HttpPlatformClient(
     }
 
     /// <summary>One attempt: a fresh request message each time (a sent one cannot be sent again), the same key.</summary>
-    private sealed class Attempt(HttpClient http, PlatformCall call, byte[] body)
+    private sealed class Attempt(HttpClient http, PlatformCall call, byte[] body, OrderExportMetrics metrics)
     {
         public async ValueTask<HttpResponseMessage> SendAsync(CancellationToken cancellationToken)
         {
@@ -133,7 +135,23 @@ internal sealed partial class HttpPlatformClient(
                 Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json", "utf-8") } },
             };
             message.Headers.Add(IdempotencyKeyHeader, call.Request.EventId.ToString());
-            return await http.SendAsync(message, cancellationToken);
+            try
+            {
+                var response = await http.SendAsync(message, cancellationToken);
+                metrics.PlatformAttempt(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return response;
+            }
+            catch (OperationCanceledException)
+            {
+                // The attempt timeout cancels the request; shutdown does too, but then nobody reads the metric.
+                metrics.PlatformAttempt("timeout");
+                throw;
+            }
+            catch (HttpRequestException)
+            {
+                metrics.PlatformAttempt("error");
+                throw;
+            }
         }
     }
 

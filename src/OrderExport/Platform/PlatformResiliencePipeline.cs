@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using OrderExport.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -24,12 +25,18 @@ internal sealed partial class PlatformResiliencePipeline
     private readonly TimeProvider _time;
     private readonly ILogger<PlatformResiliencePipeline> _logger;
 
-    public PlatformResiliencePipeline(IOptions<PlatformOptions> options, TimeProvider time, ILogger<PlatformResiliencePipeline> logger)
+    private readonly CircuitBreakerStateProvider _circuit = new();
+
+    public PlatformResiliencePipeline(
+        IOptions<PlatformOptions> options, TimeProvider time, OrderExportMetrics metrics, ILogger<PlatformResiliencePipeline> logger)
     {
         _time = time;
         _logger = logger;
         Pipeline = Build(options.Value);
+        metrics.CircuitState = () => _circuit.CircuitState;
     }
+
+    public CircuitState CircuitState => _circuit.CircuitState;
 
     public ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
 
@@ -74,6 +81,7 @@ internal sealed partial class PlatformResiliencePipeline
             MinimumThroughput = breaker.MinimumThroughput,
             SamplingDuration = breaker.SamplingDuration,
             BreakDuration = breaker.BreakDuration,
+            StateProvider = _circuit,
             OnOpened = args =>
             {
                 args.Context.Properties.TryGetValue(CallKey, out var call);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Platform;
 
@@ -24,6 +25,8 @@ public static class PlatformServiceCollectionExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<OrderExportMetrics>();
         services.AddHttpClient(HttpClientName, (sp, client) =>
         {
             var options = sp.GetRequiredService<IOptions<PlatformOptions>>().Value;

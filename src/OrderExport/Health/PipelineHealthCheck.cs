@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OrderExport.Export;
+using OrderExport.Outbox;
+using OrderExport.Persistence;
+
+namespace OrderExport.Health;
+
+/// <summary>
+/// Degraded (not Unhealthy: the service still works) when the oldest unpublished outbox row is
+/// older than <see cref="HealthOptions.OutboxMaxAge"/>, or unresolved dead letters wait for an operator.
+/// </summary>
+internal sealed class PipelineHealthCheck(IServiceScopeFactory scopes, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(cancellationToken);
+        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+        var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, cancellationToken);
+        var age = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
+        var data = new Dictionary<string, object>
+        {
+            ["outboxPending"] = pending,
+            ["outboxOldestPendingAgeSeconds"] = Math.Round(age.TotalSeconds, 1),
+            ["unresolvedDeadLetters"] = unresolved,
+        };
+
+        var problems = new List<string>();
+        if (age > options.Value.OutboxMaxAge)
+        {
+            problems.Add($"oldest unpublished outbox row is {age.TotalSeconds:0.#} s old (limit {options.Value.OutboxMaxAge.TotalSeconds:0.#} s)");
+        }
+
+        if (unresolved > 0)
+        {
+            problems.Add($"{unresolved} unresolved dead letter(s) wait for an operator");
+        }
+
+        return problems.Count == 0
+            ? HealthCheckResult.Healthy("pipeline flowing", data)
+            : HealthCheckResult.Degraded(string.Join("; ", problems), data: data);
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+using OrderExport.Health;
+using OrderExport.Telemetry;
+
+namespace OrderExport.Outbox;
+
+/// <summary>
+/// Samples the outbox backlog every <see cref="HealthOptions.SampleInterval"/> for the
+/// <c>orderexport.outbox.pending</c> and <c>.oldest_pending_age</c> gauges, so a metrics scrape
+/// never waits on the database.
+/// </summary>
+internal sealed partial class OutboxMonitor(
+    IServiceScopeFactory scopes,
+    OrderExportMetrics metrics,
+    IOptions<HealthOptions> options,
+    TimeProvider time,
+    ILogger<OutboxMonitor> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SampleInterval, time);
+        try
+        {
+            do
+            {
+                await SampleAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task SampleAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(stoppingToken);
+            metrics.OutboxPending = pending;
+            metrics.OutboxOldestPendingAge = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogSampleFailed(ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sampling the outbox backlog failed; gauges keep their last values")]
+    private partial void LogSampleFailed(Exception exception);
+}

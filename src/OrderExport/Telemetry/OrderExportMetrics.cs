@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace OrderExport.Telemetry;
+
+/// <summary>
+/// The service's metrics (meter <c>OrderExport</c>, created through <see cref="IMeterFactory"/> so each
+/// host has its own). Counters are incremented where things happen; gauges read snapshots kept
+/// by <see cref="OutboxMonitor"/>, the consumer and the platform pipeline.
+/// </summary>
+public sealed class OrderExportMetrics
+{
+    public const string MeterName = "OrderExport";
+
+    private readonly Counter<long> _outboxPublished;
+    private readonly Counter<long> _outboxPublishFailures;
+    private readonly Counter<long> _consumerHandled;
+    private readonly Histogram<double> _exportLatency;
+    private readonly Counter<long> _platformAttempts;
+    private readonly ConcurrentDictionary<int, long> _lagByPartition = new();
+
+    public OrderExportMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _outboxPublished = meter.CreateCounter<long>("orderexport.outbox.published", "{event}", "Outbox events acknowledged by the broker");
+        _outboxPublishFailures = meter.CreateCounter<long>("orderexport.outbox.publish_failures", "{event}", "Outbox events the broker did not acknowledge (retried later)");
+        meter.CreateObservableGauge("orderexport.outbox.pending", () => OutboxPending, "{event}", "Unpublished outbox rows");
+        meter.CreateObservableGauge("orderexport.outbox.oldest_pending_age", () => OutboxOldestPendingAge.TotalSeconds, "s", "Age of the oldest unpublished outbox row");
+        _consumerHandled = meter.CreateCounter<long>("orderexport.consumer.handled", "{message}", "Records handled by the export consumer, per outcome");
+        meter.CreateObservableGauge("orderexport.consumer.lag", ObserveLag, "{message}", "Records behind the partition's end, per assigned partition");
+        _exportLatency = meter.CreateHistogram<double>("orderexport.export.latency", "s", "From the event's commit to the platform's acceptance",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+        _platformAttempts = meter.CreateCounter<long>("orderexport.platform.attempts", "{request}", "Platform HTTP attempts, per status");
+        meter.CreateObservableGauge("orderexport.platform.circuit_state", () => (int)CircuitState(), "{state}",
+            "Platform circuit breaker: 0 closed, 1 open, 2 half-open, 3 isolated");
+    }
+
+    public long OutboxPending { get; set; }
+
+    public TimeSpan OutboxOldestPendingAge { get; set; }
+
+    /// <summary>Set by the platform pipeline; reads the breaker's live state.</summary>
+    public Func<Polly.CircuitBreaker.CircuitState> CircuitState { get; set; } = () => Polly.CircuitBreaker.CircuitState.Closed;
+
+    public void OutboxPublished(int count) => _outboxPublished.Add(count);
+
+    public void OutboxPublishFailed(int count) => _outboxPublishFailures.Add(count);
+
+    /// <summary>Outcomes: exported, duplicate, parked, dead_lettered, retried, replayed.</summary>
+    public void Handled(string outcome) => _consumerHandled.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Exported(DateTime committedAtUtc, DateTime nowUtc) => _exportLatency.Record(Math.Max(0, (nowUtc - committedAtUtc).TotalSeconds));
+
+    /// <summary>status: the HTTP status code, or "timeout" / "error" when there was no answer.</summary>
+    public void PlatformAttempt(string status) => _platformAttempts.Add(1, new KeyValuePair<string, object?>("status", status));
+
+    public void SetLag(int partition, long lag) => _lagByPartition[partition] = Math.Max(0, lag);
+
+    public void ForgetLag(int partition) => _lagByPartition.TryRemove(partition, out _);
+
+    private IEnumerable<Measurement<long>> ObserveLag() =>
+        _lagByPartition.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("partition", p.Key)));
+}

@@ -1,0 +1,21 @@
+namespace OrderExport.Telemetry;
+
+/// <summary>
+/// Section "Telemetry":
+/// <code>
+/// "Telemetry": {
+///   "OtlpEndpoint": "",          // e.g. http://otel-lgtm:4317; empty: OTEL_EXPORTER_OTLP_ENDPOINT, else no export
+///   "ServiceName": "orderexport"
+/// }
+/// </code>
+/// Spans and metrics are produced either way (tests listen in-process); this only decides
+/// whether they are exported over OTLP.
+/// </summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "Telemetry";
+
+    public string OtlpEndpoint { get; set; } = "";
+
+    public string ServiceName { get; set; } = "orderexport";
+}
