@@ -74,6 +74,7 @@ public static class OrderExportServiceCollectionExtensions
 
     public static WebApplication MapOrderExport(this WebApplication app)
     {
+        app.UseMiddleware<HttpServerSpanEnricher>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeLimitMiddleware>();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using OrderExport.Telemetry;
@@ -130,6 +131,12 @@ internal sealed partial class HttpPlatformClient(
         public async ValueTask<HttpResponseMessage> SendAsync(CancellationToken cancellationToken)
         {
             call.Attempts++;
+            // One span per attempt, whatever the handler: HttpClient adds its own client span
+            // under it when the request goes over a socket.
+            using var activity = OrderExportActivities.Source.StartActivity("platform export attempt", ActivityKind.Client)?
+                .SetTag("orderexport.order_id", call.Request.OrderId.ToString())
+                .SetTag("messaging.message.id", call.Request.EventId.ToString())
+                .SetTag("orderexport.attempt", call.Attempts);
             using var message = new HttpRequestMessage(HttpMethod.Post, OrdersPath)
             {
                 Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json", "utf-8") } },
@@ -139,17 +146,25 @@ internal sealed partial class HttpPlatformClient(
             {
                 var response = await http.SendAsync(message, cancellationToken);
                 metrics.PlatformAttempt(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                activity?.SetTag("http.response.status_code", (int)response.StatusCode);
+                if (!response.IsSuccessStatusCode)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, $"{(int)response.StatusCode}");
+                }
+
                 return response;
             }
             catch (OperationCanceledException)
             {
                 // The attempt timeout cancels the request; shutdown does too, but then nobody reads the metric.
                 metrics.PlatformAttempt("timeout");
+                activity?.SetStatus(ActivityStatusCode.Error, "timeout");
                 throw;
             }
             catch (HttpRequestException)
             {
                 metrics.PlatformAttempt("error");
+                activity?.SetStatus(ActivityStatusCode.Error, "connection error");
                 throw;
             }
         }

@@ -24,7 +24,7 @@ public sealed class ComposeFileTests
     // `docker-compose config` (interpolated, anchors and merges resolved), as JSON. Loaded once.
     private static readonly Lazy<Task<JsonElement>> Normalized = new(() => LoadNormalizedAsync(CancellationToken.None));
 
-    private static readonly string[] DefaultServices = ["kafka", "kafka-init", "postgres", "orderexport", "kafka-ui"];
+    private static readonly string[] DefaultServices = ["kafka", "kafka-init", "postgres", "orderexport", "kafka-ui", "otel-lgtm"];
     private static readonly string[] ClusterServices = ["kafka-1", "kafka-2", "kafka-3", "kafka-cluster-init"];
     private static readonly string[] ClusterBrokers = ["kafka-1", "kafka-2", "kafka-3"];
 
@@ -87,7 +87,7 @@ public sealed class ComposeFileTests
 
         DependsOn(services.GetProperty("kafka-init")).ShouldBe([new("kafka", "service_healthy")], ignoreOrder: true);
         DependsOn(services.GetProperty("orderexport")).ShouldBe(
-            [new("postgres", "service_healthy"), new("kafka-init", "service_completed_successfully")], ignoreOrder: true);
+            [new("postgres", "service_healthy"), new("kafka-init", "service_completed_successfully"), new("otel-lgtm", "service_started")], ignoreOrder: true);
         DependsOn(services.GetProperty("kafka-ui"))["kafka-init"].ShouldBe("service_completed_successfully");
         DependsOn(services.GetProperty("kafka-cluster-init")).ShouldBe(
             ClusterBrokers.Select(b => new KeyValuePair<string, string>(b, "service_healthy")), ignoreOrder: true);
