@@ -113,7 +113,7 @@ public sealed partial class ExportConsumer(
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 var delay = Backoff.Exponential(failures, TimeSpan.FromMilliseconds(200), consumerOptions.Value.InfrastructureRetryMaxDelay);
-                LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.Header(MessageHeaders.EventId), delay);
+                LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), delay);
                 metrics.Handled(ExportHandler.Outcomes.Retried);
                 await Task.Delay(delay, time, stoppingToken);
             }
@@ -152,6 +152,6 @@ public sealed partial class ExportConsumer(
     private partial void LogKafkaError(ErrorCode kafkaErrorCode, string kafkaReason, bool isFatal);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Handling {Topic}[{Partition}]@{Offset} (event {EventId}) failed; retrying the same record in {RetryDelay}")]
-    private partial void LogHandleFailed(Exception exception, string topic, int partition, long offset, string? eventId, TimeSpan retryDelay);
+        Message = "Handling {Topic}[{Partition}]@{Offset} (order {OrderId} event {EventId}) failed; retrying the same record in {RetryDelay}")]
+    private partial void LogHandleFailed(Exception exception, string topic, int partition, long offset, string orderId, string? eventId, TimeSpan retryDelay);
 }
