@@ -11,38 +11,15 @@ internal sealed partial class OutboxCleanupService(
 {
     private const int DeleteBatch = 5_000;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.CleanupInterval, time);
-        try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicWork.RunAsync(options.Value.CleanupInterval, time, async ct =>
         {
-            do
-            {
-                await CleanupOnceAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-    }
-
-    private async Task CleanupOnceAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            var deleted = await CleanupAsync(stoppingToken);
+            var deleted = await CleanupAsync(ct);
             if (deleted > 0)
             {
                 LogCleaned(deleted);
             }
-        }
-        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-        {
-            LogCleanupFailed(ex);
-        }
-    }
+        }, LogCleanupFailed, stoppingToken);
 
     internal async Task<int> CleanupAsync(CancellationToken cancellationToken)
     {

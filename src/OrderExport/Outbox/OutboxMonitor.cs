@@ -16,36 +16,15 @@ internal sealed partial class OutboxMonitor(
     TimeProvider time,
     ILogger<OutboxMonitor> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SampleInterval, time);
-        try
-        {
-            do
-            {
-                await SampleAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicWork.RunAsync(options.Value.SampleInterval, time, SampleAsync, LogSampleFailed, stoppingToken);
 
-    private async Task SampleAsync(CancellationToken stoppingToken)
+    private async Task SampleAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(stoppingToken);
-            metrics.OutboxPending = pending;
-            metrics.OutboxOldestPendingAge = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
-        }
-        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-        {
-            LogSampleFailed(ex);
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(cancellationToken);
+        metrics.OutboxPending = pending;
+        metrics.OutboxOldestPendingAge = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sampling the outbox backlog failed; gauges keep their last values")]

@@ -100,11 +100,7 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
     [Fact]
     public async Task ReplayRequestedTwiceAtOnce_ExportsOnce()
     {
-        var draft = await _orders.CreateAsync();
-        _app.PlatformBehavior.Reject(draft.Id);
-        await _orders.ConfirmAsync(draft.Id);
-        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(draft.Id), l => l.Count == 1)).Single();
-        _app.PlatformBehavior.Reset();
+        var (draft, deadLetter) = await DeadLetteredOrderAsync();
 
         var answers = await Task.WhenAll(_operator.ReplayAsync(deadLetter.Id), _operator.ReplayAsync(deadLetter.Id));
 
@@ -147,11 +143,7 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
     [Fact]
     public async Task DeadLetteredOrder_HoldsItsLaterEventsUntilReplay_WhileOtherOrdersFlow()
     {
-        var held = await _orders.CreateAsync("customer-held");
-        _app.PlatformBehavior.Reject(held.Id);
-        await _orders.ConfirmAsync(held.Id);
-        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(held.Id), l => l.Count == 1)).Single();
-        _app.PlatformBehavior.Reset();
+        var (held, deadLetter) = await DeadLetteredOrderAsync("customer-held");
 
         // The held order's second export request is parked, not exported ahead of the first.
         await _orders.RequestExportAsync(held.Id);
@@ -172,11 +164,7 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
     [Fact]
     public async Task DiscardingADeadLetter_ReleasesTheParkedEvents()
     {
-        var held = await _orders.CreateAsync();
-        _app.PlatformBehavior.Reject(held.Id);
-        await _orders.ConfirmAsync(held.Id);
-        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(held.Id), l => l.Count == 1)).Single();
-        _app.PlatformBehavior.Reset();
+        var (held, deadLetter) = await DeadLetteredOrderAsync();
         await _orders.RequestExportAsync(held.Id);
         await Eventually.True(() => _app.WithDb(db => db.ParkedMessages.AnyAsync(p => p.OrderId == held.Id, TestContext.Current.CancellationToken)));
 
@@ -204,6 +192,17 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
             (await client.PostAsync("/dead-letters/1/replay", null, TestContext.Current.CancellationToken))
                 .StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
         }
+    }
+
+    /// <summary>An order whose first export the platform refused (422): one unresolved dead letter. The platform then recovers.</summary>
+    private async Task<(OrderResponse Order, DeadLetterResponse DeadLetter)> DeadLetteredOrderAsync(string customerId = "customer-1")
+    {
+        var draft = await _orders.CreateAsync(customerId);
+        _app.PlatformBehavior.Reject(draft.Id);
+        await _orders.ConfirmAsync(draft.Id);
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(draft.Id), l => l.Count == 1)).Single();
+        _app.PlatformBehavior.Reset();
+        return (draft, deadLetter);
     }
 
     private Task<Guid> EventIdOf(Guid orderId, int sequence) => _app.WithDb(async db =>
