@@ -61,8 +61,16 @@ public static class OrderExportServiceCollectionExtensions
         services.AddOptions<ConsumerOptions>()
             .Bind(configuration.GetSection(ConsumerOptions.Section))
             .ValidateDataAnnotations()
+            // A record in hand must be done before Kafka gives its partition to someone else.
+            .Validate<IOptions<PlatformOptions>>(
+                (consumer, platform) => consumer.DeliveryRounds * (platform.Value.TotalTimeout + consumer.RoundDelay)
+                    + consumer.MaxCircuitWait < TimeSpan.FromMilliseconds(consumer.MaxPollIntervalMs),
+                "Consumer:DeliveryRounds x (Platform:TotalTimeout + Consumer:RoundDelay) + Consumer:MaxCircuitWait must stay below Consumer:MaxPollIntervalMs.")
             .ValidateOnStart();
         services.AddSingleton<DeadLetterPublisher>();
+        services.AddSingleton<EventExporter>();
+        services.AddSingleton<ParkedEvents>();
+        services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton<ExportHandler>();
         services.AddHostedService<ExportConsumer>();
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
+using OrderExport.Platform;
 
 namespace OrderExport;
 
@@ -12,6 +13,8 @@ internal sealed partial class StartupBanner(
     IHostApplicationLifetime lifetime,
     IOptions<DatabaseOptions> database,
     IOptions<KafkaOptions> kafka,
+    IOptions<PlatformOptions> platform,
+    IHostEnvironment environment,
     KafkaConnection connection,
     ILogger<StartupBanner> logger) : IHostedService
 {
@@ -26,7 +29,13 @@ internal sealed partial class StartupBanner(
                 embedded ? "EMBEDDED DEFAULTS (SQLite file + in-process Kafka broker; development only)" : "configured engines",
                 database.Value.Provider,
                 connection.BootstrapServers,
-                kafka.Value.Topic);
+                kafka.Value.Topic,
+                platform.Value.UseInProcessFake ? "the in-process FAKE platform" : platform.Value.BaseAddress);
+            if (platform.Value.UseInProcessFake && !environment.IsDevelopment())
+            {
+                // Exports would "succeed" into memory: fine for a demo, never what production wants.
+                LogFakePlatform(environment.EnvironmentName);
+            }
         });
         return Task.CompletedTask;
     }
@@ -34,6 +43,10 @@ internal sealed partial class StartupBanner(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "OrderExport listening on {Addresses}; running on {Mode}: database {Provider}, Kafka {BootstrapServers}, topic {Topic}")]
-    private partial void LogReady(string addresses, string mode, DatabaseProvider provider, string bootstrapServers, string topic);
+        Message = "OrderExport listening on {Addresses}; running on {Mode}: database {Provider}, Kafka {BootstrapServers}, topic {Topic}, exporting to {Platform}")]
+    private partial void LogReady(string addresses, string mode, DatabaseProvider provider, string bootstrapServers, string topic, string platform);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Platform:BaseAddress is empty in environment {Environment}: orders are exported to the in-process FAKE platform (memory only) and its /platform control routes are open. Set Platform:BaseAddress for a real platform.")]
+    private partial void LogFakePlatform(string environment);
 }

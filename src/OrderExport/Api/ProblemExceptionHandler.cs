@@ -1,12 +1,15 @@
 using System.Data.Common;
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace OrderExport.Api;
 
 /// <summary>
 /// Last line of defence: every exception leaves as ProblemDetails with a stable type, never
-/// as a stack trace. Bad requests keep their 4xx status; an unreachable database is 503 with
-/// Retry-After (clients may retry: nothing was written); anything else is a logged 500.
+/// as a stack trace. Bad requests keep their 4xx status; an unreachable database or broker is 503
+/// with Retry-After (clients may retry: nothing was written); a lost optimistic-concurrency race
+/// is 409; anything else is a logged 500.
 /// </summary>
 internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
@@ -18,6 +21,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "Request body too large" : "Bad request"),
             _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable"),
+            DbUpdateConcurrencyException => (StatusCodes.Status409Conflict, "Changed concurrently; try again"),
+            KafkaException => (StatusCodes.Status503ServiceUnavailable, "Kafka unavailable"),
             _ => (StatusCodes.Status500InternalServerError, "Internal error"),
         };
 
@@ -32,6 +37,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
 
         var problem = Problems.ForStatus(status);
+        if (exception is KafkaException)
+        {
+            problem.Type = Problems.BrokerUnavailable;
+        }
+
         problem.Title = title;
         // Client errors say what was wrong with the request; server errors say nothing internal.
         problem.Detail = status < 500 ? exception.Message : null;

@@ -19,6 +19,7 @@ public static class Problems
     public const string Conflict = "urn:orderexport:problem:conflict";
     public const string Unauthorized = "urn:orderexport:problem:unauthorized";
     public const string DatabaseUnavailable = "urn:orderexport:problem:database-unavailable";
+    public const string BrokerUnavailable = "urn:orderexport:problem:broker-unavailable";
     public const string Internal = "urn:orderexport:problem:internal";
 
     public static ProblemHttpResult OrderNotFoundResult(Guid orderId) => TypedResults.Problem(

@@ -12,6 +12,7 @@ namespace OrderExport.Export;
 ///   "MaxPollIntervalMs": 300000,      // the platform retry budget must fit well inside this
 ///   "DeliveryRounds": 3,              // platform retry budgets spent on one message before it is dead-lettered
 ///   "RoundDelay": "00:00:01",         // pause between rounds, and while the circuit breaker is open
+///   "MaxCircuitWait": "00:02:00",     // how long one event waits on an open circuit before it is dead-lettered
 ///   "InfrastructureRetryMaxDelay": "00:00:30"
 /// }
 /// </code>
@@ -36,6 +37,9 @@ public sealed class ConsumerOptions
 
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RoundDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan MaxCircuitWait { get; set; } = TimeSpan.FromMinutes(2);
 
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan InfrastructureRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);

@@ -20,7 +20,6 @@ public static class DeadLetterHeaders
     public const string Attempts = "dlq-attempts";
     public const string FirstFailureAt = "dlq-first-failure-at";
     public const string LastFailureAt = "dlq-last-failure-at";
-    public const string DeadLetterId = "dlq-id";
 }
 
 /// <summary>
@@ -42,7 +41,9 @@ public sealed class DeadLetterPublisher(KafkaProducer producer, IOptions<KafkaOp
         var headers = new Headers();
         foreach (var (key, value) in record.Headers)
         {
-            if (!key.StartsWith("dlq-", StringComparison.Ordinal) && key is not (MessageHeaders.TraceParent or MessageHeaders.TraceState))
+            // Our own dlq-* and control headers describe this delivery, not the message.
+            if (!key.StartsWith("dlq-", StringComparison.Ordinal) && !key.StartsWith("orderexport-", StringComparison.Ordinal)
+                && key is not (MessageHeaders.TraceParent or MessageHeaders.TraceState))
             {
                 headers.Add(key, value);
             }

@@ -20,7 +20,7 @@ namespace OrderExport.Export;
 /// <item><c>GET /dead-letters/{id}</c>: one, with its payload</item>
 /// <item><c>POST /dead-letters/{id}/replay</c>: send it back to <c>order-export</c> (same key)</item>
 /// <item><c>POST /orders/{orderId}/dead-letters/replay</c>: replay all of an order's, oldest first</item>
-/// <item><c>POST /dead-letters/{id}/discard</c>: give up on it and release the order's parked events</item>
+/// <item><c>POST /dead-letters/{id}/discard</c>: give up on it and release the order's parked events (repeatable)</item>
 /// </list>
 /// Replays and releases travel as control records on the order's own partition, so they queue
 /// behind everything already published for that order and the consumer keeps per-order order.
@@ -111,19 +111,24 @@ public static class DeadLettersApi
             return NotFound(id);
         }
 
-        if (deadLetter.Status != DeadLetterStatus.Unresolved)
+        if (deadLetter.Status == DeadLetterStatus.Replayed)
         {
             return AlreadyResolved(deadLetter);
         }
 
-        deadLetter.Status = DeadLetterStatus.Discarded;
-        deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
-        deadLetter.Version++;
-        await db.SaveChangesAsync(cancellationToken);
+        if (deadLetter.Status == DeadLetterStatus.Unresolved)
+        {
+            deadLetter.Status = DeadLetterStatus.Discarded;
+            deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
+            deadLetter.Version++;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
         if (deadLetter.OrderId is { } orderId)
         {
-            // If this fails the discard stands and the order's parked events wait for the next
-            // release or replay of that order; the 5xx tells the operator to try again.
+            // Discarding again is allowed and sends the release again: if this produce fails, the
+            // discard stands and the 503 tells the operator to repeat it. (Any later event of the
+            // order also releases the parked ones first.)
             await producer.Producer.ProduceAsync(kafka.Value.Topic, new Message<string, byte[]>
             {
                 Key = orderId.ToString(),

@@ -24,11 +24,13 @@ public sealed partial class ExportConsumer(
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         consumerOptions.Value.Enabled
-            // Consume() blocks: give the loop its own thread rather than a pool thread.
-            ? Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()
+            // Consume() blocks: the loop keeps a thread of its own, never a pool thread. It stays
+            // on it because Run waits for each record synchronously (there is no
+            // synchronization context to deadlock on).
+            ? Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             : Task.CompletedTask;
 
-    private async Task RunAsync(CancellationToken stoppingToken)
+    private void Run(CancellationToken stoppingToken)
     {
         var kafka = kafkaOptions.Value;
         var settings = consumerOptions.Value;
@@ -79,8 +81,19 @@ public sealed partial class ExportConsumer(
                     continue;
                 }
 
-                await HandleUntilDoneAsync(IncomingRecord.From(result), stoppingToken);
-                consumer.StoreOffset(result);
+                HandleUntilDoneAsync(IncomingRecord.From(result), stoppingToken).GetAwaiter().GetResult();
+                try
+                {
+                    consumer.StoreOffset(result);
+                }
+                catch (KafkaException ex)
+                {
+                    // The partition was taken from us meanwhile: its next owner gets the record
+                    // again, and the inbox makes that a duplicate skip.
+                    LogKafkaError(ex.Error.Code, ex.Error.Reason, ex.Error.IsFatal);
+                    continue;
+                }
+
                 // The high watermark comes from the last fetch: no broker round trip.
                 var watermarks = consumer.GetWatermarkOffsets(result.TopicPartition);
                 if (watermarks.High != Offset.Unset)

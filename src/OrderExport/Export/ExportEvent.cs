@@ -12,8 +12,13 @@ public sealed record ExportEvent(MessageEnvelope Envelope, OrderExportRequestedP
     public Guid OrderId => Envelope.OrderId;
 }
 
-/// <summary>Why a record could not be read; it goes to the dead-letter topic as it is.</summary>
-public sealed record UnreadableRecord(string ErrorType, string Message);
+/// <summary>
+/// Why a record could not be read; it goes to the dead-letter topic as it is. When the envelope
+/// itself was sound (only its type or schema version is unknown to this version of the service,
+/// as in a rolling upgrade), <see cref="EventId"/> and <see cref="OrderId"/> are known and the
+/// order is held behind it like behind any other dead letter.
+/// </summary>
+public sealed record UnreadableRecord(string ErrorType, string Message, Guid? EventId = null, Guid? OrderId = null);
 
 /// <summary>Reads and checks an <c>order-export</c> record against the envelope contract.</summary>
 public static class ExportEventReader
@@ -44,15 +49,21 @@ public static class ExportEventReader
             return (null, new UnreadableRecord(Malformed, "The envelope lacks eventId, orderId or type."));
         }
 
+        if (record.Key is not null && record.KeyText != envelope.OrderId.ToString())
+        {
+            return (null, new UnreadableRecord(Malformed, $"The record key '{record.KeyText}' is not the envelope's order id."));
+        }
+
         if (envelope.Type != OrderExportRequested.EventType)
         {
-            return (null, new UnreadableRecord(UnknownType, $"Unknown event type '{envelope.Type}'."));
+            return (null, new UnreadableRecord(UnknownType, $"Unknown event type '{envelope.Type}'.", envelope.EventId, envelope.OrderId));
         }
 
         if (envelope.SchemaVersion != OrderExportRequested.SchemaVersion)
         {
             return (null, new UnreadableRecord(UnsupportedVersion,
-                $"{envelope.Type} schema version {envelope.SchemaVersion} is not supported (supported: {OrderExportRequested.SchemaVersion})."));
+                $"{envelope.Type} schema version {envelope.SchemaVersion} is not supported (supported: {OrderExportRequested.SchemaVersion}).",
+                envelope.EventId, envelope.OrderId));
         }
 
         OrderExportRequestedPayload? payload;
@@ -71,11 +82,6 @@ public static class ExportEventReader
             || string.IsNullOrWhiteSpace(payload.CustomerId) || string.IsNullOrWhiteSpace(payload.Currency))
         {
             return (null, new UnreadableRecord(Malformed, "The payload is missing fields or does not match the envelope."));
-        }
-
-        if (record.Key is not null && record.KeyText != envelope.OrderId.ToString())
-        {
-            return (null, new UnreadableRecord(Malformed, $"The record key '{record.KeyText}' is not the envelope's order id."));
         }
 
         return (new ExportEvent(envelope, payload), null);

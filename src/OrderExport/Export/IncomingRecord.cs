@@ -20,7 +20,7 @@ public sealed record IncomingRecord(
 
     public static IncomingRecord FromParked(ParkedMessage parked) => new(
         parked.Topic, parked.Partition, parked.Offset,
-        Encoding.UTF8.GetBytes(parked.OrderId.ToString()), Encoding.UTF8.GetBytes(parked.Payload), []);
+        Encoding.UTF8.GetBytes(parked.OrderId.ToString()), RecordText.ToBytes(parked.Payload), []);
 
     public string? Header(string name)
     {

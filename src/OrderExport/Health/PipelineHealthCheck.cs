@@ -15,10 +15,13 @@ internal sealed class PipelineHealthCheck(IServiceScopeFactory scopes, IOptions<
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // Bounded like the database check: a brown-out must not hang the readiness probe.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.CheckTimeout);
         await using var scope = scopes.CreateAsyncScope();
-        var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(cancellationToken);
+        var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(timeout.Token);
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, cancellationToken);
+        var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, timeout.Token);
         var age = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
         var data = new Dictionary<string, object>
         {

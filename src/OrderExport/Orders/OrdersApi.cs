@@ -94,22 +94,34 @@ public static class OrdersApi
     public static async Task<Results<Accepted<OrderResponse>, ProblemHttpResult>> RequestExport(
         Guid id, OrderExportDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
-        if (order is null)
+        for (var attempt = 1; ; attempt++)
         {
-            return Problems.OrderNotFoundResult(id);
-        }
+            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+            if (order is null)
+            {
+                return Problems.OrderNotFoundResult(id);
+            }
 
-        if (order.Status != OrderStatus.Confirmed)
-        {
-            return TypedResults.Problem(
-                title: "Order not confirmed", detail: $"Order {id} is {order.Status}; confirm it first.",
-                statusCode: StatusCodes.Status409Conflict, type: Problems.OrderNotConfirmed);
-        }
+            if (order.Status != OrderStatus.Confirmed)
+            {
+                return TypedResults.Problem(
+                    title: "Order not confirmed", detail: $"Order {id} is {order.Status}; confirm it first.",
+                    statusCode: StatusCodes.Status409Conflict, type: Problems.OrderNotConfirmed);
+            }
 
-        order.RequestExport(time.GetUtcNow().UtcDateTime);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Accepted($"/orders/{id}", OrderResponse.From(order, order.ExportStatus));
+            try
+            {
+                order.RequestExport(time.GetUtcNow().UtcDateTime);
+                await db.SaveChangesAsync(cancellationToken);
+                return TypedResults.Accepted($"/orders/{id}", OrderResponse.From(order, order.ExportStatus));
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < ConcurrencyRetries)
+            {
+                // The consumer recorded an outcome, or another request was faster: nothing of
+                // ours was written; ask again on the new state.
+                db.ChangeTracker.Clear();
+            }
+        }
     }
 
     /// <summary>

@@ -41,10 +41,10 @@ public sealed partial class OutboxRelay(
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            int published;
+            int claimed;
             try
             {
-                published = await RelayBatchAsync(stoppingToken);
+                claimed = await RelayBatchAsync(stoppingToken);
                 failures = 0;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -57,7 +57,7 @@ public sealed partial class OutboxRelay(
                 continue;
             }
 
-            if (published < _options.BatchSize)
+            if (claimed < _options.BatchSize)
             {
                 try
                 {
@@ -89,6 +89,9 @@ public sealed partial class OutboxRelay(
 
         var outcomes = await PublishAsync(batch);
 
+        // From here on the broker has the records: finish the marks even while shutting down,
+        // or every deploy would publish the batch a second time.
+        cancellationToken = CancellationToken.None;
         await using var markTransaction = claimTransaction is null ? await store.BeginAsync(cancellationToken) : null;
         var now = time.GetUtcNow().UtcDateTime;
         var publishedIds = new List<long>(batch.Count);
@@ -165,6 +168,7 @@ public sealed partial class OutboxRelay(
         {
             { MessageHeaders.EventId, Encoding.UTF8.GetBytes(message.EventId.ToString()) },
             { MessageHeaders.EventType, Encoding.UTF8.GetBytes(message.EventType) },
+            { MessageHeaders.SchemaVersion, Encoding.UTF8.GetBytes(message.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
         };
         if (traceParent is not null)
         {

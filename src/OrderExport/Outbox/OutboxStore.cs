@@ -9,7 +9,7 @@ namespace OrderExport.Outbox;
 
 /// <summary>A claimed outbox row: what the relay needs to publish it.</summary>
 public sealed record PendingOutboxMessage(
-    long Id, Guid EventId, Guid OrderId, string EventType, string Payload, string? TraceParent, string? TraceState, int Attempts);
+    long Id, Guid EventId, Guid OrderId, string EventType, int SchemaVersion, string Payload, string? TraceParent, string? TraceState, int Attempts);
 
 /// <summary>
 /// The relay's SQL, kept out of EF Core's change tracker for speed: claim a batch, mark it
@@ -39,10 +39,11 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
                 ReadGuid(reader, 1),
                 ReadGuid(reader, 2),
                 reader.GetString(3),
-                reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetInt32(4),
+                reader.GetString(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.GetInt32(7)));
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.GetInt32(8)));
         }
 
         return claimed;

@@ -37,7 +37,7 @@ public abstract class SqlDialect
     };
 
     protected const string ClaimColumns =
-        "o.id, o.event_id, o.order_id, o.event_type, o.payload, o.trace_parent, o.trace_state, o.attempts";
+        "o.id, o.event_id, o.order_id, o.event_type, o.schema_version, o.payload, o.trace_parent, o.trace_state, o.attempts";
 
     protected const string ClaimWhere = """
         o.published_at IS NULL

@@ -137,7 +137,9 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
         records.ShouldAllBe(r => r.Key == key);
         var listed = await _operator.ListAsync(status: DeadLetterStatus.Unresolved);
         listed.Count.ShouldBe(2);
-        listed.ShouldAllBe(d => d.OrderId == null, "nothing in an unreadable record is trusted");
+        listed.Single(d => d.ErrorType == "MalformedMessage").OrderId.ShouldBeNull("nothing in a malformed record is trusted");
+        listed.Single(d => d.ErrorType == "UnsupportedSchemaVersion").OrderId.ShouldBe(Guid.Parse(key),
+            "a sound envelope of an unknown version (a rolling upgrade) holds its order like any dead letter");
     }
 
     [Fact]
@@ -174,7 +176,44 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
             () => Task.FromResult(_app.Platform.Exported.Where(c => c.OrderId == held.Id).ToList()), e => e.Count == 1);
         exported.Single().Sequence.ShouldBe(2, "the discarded first request is never exported");
         (await _operator.ListAsync(held.Id)).Single().Status.ShouldBe(DeadLetterStatus.Discarded);
-        (await _operator.DiscardAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+        // Discarding again is harmless (it only repeats the release), replaying a discarded one is refused.
+        (await _operator.DiscardAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+        (await _operator.ReplayAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task BinaryRecordWithNulBytes_IsDeadLetteredAsBase64_AndTheConsumerMovesOn()
+    {
+        using (var producer = new ProducerBuilder<string, byte[]>(broker.ProducerConfig()).Build())
+        {
+            // A Schema-Registry-framed record starts with a 0x00 magic byte: PostgreSQL text cannot hold it.
+            await producer.ProduceAsync(_app.Topics.Topic, new Message<string, byte[]> { Key = "binary", Value = [0x00, 0x00, 0x00, 0x00, 0x2A, 0xFF] },
+                TestContext.Current.CancellationToken);
+        }
+
+        var order = await _orders.CreateConfirmedAsync();
+
+        await Eventually.Until(() => _orders.GetAsync(order.Id), o => o.ExportStatus == ExportStatus.Exported);
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(status: DeadLetterStatus.Unresolved), l => l.Count == 1)).Single();
+        var stored = await _app.WithDb(db => db.DeadLetters.AsNoTracking().SingleAsync(d => d.Id == deadLetter.Id, TestContext.Current.CancellationToken));
+        stored.Payload.ShouldBe("base64:AAAAACr/");
+    }
+
+    [Fact]
+    public async Task ParkedEventsWhoseReleaseWasInterrupted_GoOutBeforeTheOrdersNextEvent()
+    {
+        var (held, deadLetter) = await DeadLetteredOrderAsync();
+        await _orders.RequestExportAsync(held.Id);
+        await Eventually.True(() => _app.WithDb(db => db.ParkedMessages.AnyAsync(p => p.OrderId == held.Id, TestContext.Current.CancellationToken)));
+        // The discard committed, but its release record never reached Kafka (the broker failed).
+        await _app.WithDb(db => db.DeadLetters.Where(d => d.Id == deadLetter.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DeadLetterStatus.Discarded), TestContext.Current.CancellationToken));
+
+        await _orders.RequestExportAsync(held.Id);
+
+        var exported = await Eventually.Until(
+            () => Task.FromResult(_app.Platform.Exported.Where(c => c.OrderId == held.Id).ToList()), e => e.Count == 2);
+        exported.Select(c => c.Sequence).ShouldBe([2, 3], "the parked event first, then the new one");
     }
 
     [Fact]

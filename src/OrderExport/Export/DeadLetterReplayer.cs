@@ -1,0 +1,111 @@
+using Microsoft.EntityFrameworkCore;
+using OrderExport.Orders;
+using OrderExport.Persistence;
+using OrderExport.Platform;
+using OrderExport.Telemetry;
+
+namespace OrderExport.Export;
+
+/// <summary>
+/// Handles a replay control record (<see cref="Outbox.ControlHeaders.ReplayOf"/>): exports the
+/// dead-lettered event again, resolves the dead letter, and releases the order's parked events.
+/// A replay of an already resolved dead letter exports nothing but still releases parked
+/// events, so a replay interrupted between the two (a deploy, say) finishes on redelivery.
+/// </summary>
+public sealed partial class DeadLetterReplayer(
+    IServiceScopeFactory scopes,
+    EventExporter exporter,
+    ParkedEvents parked,
+    DeadLetterPublisher deadLetterPublisher,
+    OrderExportMetrics metrics,
+    TimeProvider time,
+    ILogger<DeadLetterReplayer> logger)
+{
+    public async Task<string> ReplayAsync(IncomingRecord record, long deadLetterId, CancellationToken cancellationToken)
+    {
+        DeadLetter? deadLetter;
+        bool alreadyExported;
+        var (exportEvent, unreadable) = ExportEventReader.Read(record);
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+            deadLetter = await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deadLetterId, cancellationToken);
+            var eventId = exportEvent?.EventId;
+            alreadyExported = eventId is not null && await db.InboxMessages.AnyAsync(
+                m => m.EventId == eventId && m.Outcome == InboxOutcome.Exported, cancellationToken);
+        }
+
+        if (deadLetter is null || deadLetter.Status != DeadLetterStatus.Unresolved)
+        {
+            LogReplaySkipped(deadLetterId, deadLetter?.Status.ToString() ?? "missing");
+            if (deadLetter?.OrderId is { } orderId)
+            {
+                await parked.DrainAsync(orderId, cancellationToken);
+            }
+
+            return ExportHandler.Outcomes.ReplaySkipped;
+        }
+
+        var result = exportEvent is null ? exporter.Failed(unreadable!.ErrorType, unreadable.Message)
+            : alreadyExported ? new PlatformResult { Outcome = PlatformOutcome.Exported, Attempts = 0 }
+            : await exporter.CallPlatformAsync(exportEvent, cancellationToken);
+
+        if (result.IsExported)
+        {
+            await exporter.SaveAsync(db => ResolveAsync(db, deadLetterId, exportEvent!, cancellationToken), cancellationToken);
+            metrics.Exported(exportEvent!.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
+            LogReplayed(exportEvent.OrderId, exportEvent.EventId, deadLetterId);
+            await parked.DrainAsync(exportEvent.OrderId, cancellationToken);
+            return ExportHandler.Outcomes.Replayed;
+        }
+
+        // Still failing: it stays unresolved (its order stays held), with the latest reason, and
+        // goes to the dead-letter topic again so the failure is visible there too.
+        var now = time.GetUtcNow().UtcDateTime;
+        deadLetter.Attempts += result.Attempts;
+        deadLetter.LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? now;
+        deadLetter.ErrorType = EventExporter.ErrorTypeOf(result);
+        deadLetter.ErrorMessage = result.Reason ?? "unknown";
+        await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
+        await exporter.SaveAsync(async db =>
+        {
+            var tracked = await db.DeadLetters.SingleAsync(d => d.Id == deadLetterId, cancellationToken);
+            tracked.Attempts = deadLetter.Attempts;
+            tracked.LastFailureAtUtc = deadLetter.LastFailureAtUtc;
+            tracked.ErrorType = deadLetter.ErrorType;
+            tracked.ErrorMessage = deadLetter.ErrorMessage;
+            tracked.Version++;
+        }, cancellationToken);
+        LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
+        return ExportHandler.Outcomes.ReplayFailed;
+    }
+
+    private async Task ResolveAsync(OrderExportDbContext db, long deadLetterId, ExportEvent exportEvent, CancellationToken cancellationToken)
+    {
+        var deadLetter = await db.DeadLetters.SingleAsync(d => d.Id == deadLetterId, cancellationToken);
+        deadLetter.Status = DeadLetterStatus.Replayed;
+        deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
+        deadLetter.Version++;
+        var inbox = await db.InboxMessages.SingleOrDefaultAsync(m => m.EventId == exportEvent.EventId, cancellationToken);
+        if (inbox is null)
+        {
+            db.InboxMessages.Add(exporter.Inbox(exportEvent, InboxOutcome.Exported));
+        }
+        else
+        {
+            inbox.Outcome = InboxOutcome.Exported;
+            inbox.HandledAtUtc = time.GetUtcNow().UtcDateTime;
+        }
+
+        await EventExporter.RecordOutcomeAsync(db, exportEvent, ExportStatus.Exported, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed dead letter {DeadLetterId}: order {OrderId} event {EventId} exported")]
+    private partial void LogReplayed(Guid orderId, Guid eventId, long deadLetterId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay of dead letter {DeadLetterId} (order {OrderId} event {EventId}) failed again: {Reason}")]
+    private partial void LogReplayFailed(Guid? orderId, Guid? eventId, long deadLetterId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead letter {DeadLetterId} is {Status}: nothing to export, releasing its order's parked events if any")]
+    private partial void LogReplaySkipped(long deadLetterId, string status);
+}

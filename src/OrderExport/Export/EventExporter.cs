@@ -1,0 +1,225 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OrderExport.Orders;
+using OrderExport.Persistence;
+using OrderExport.Platform;
+using OrderExport.Telemetry;
+
+namespace OrderExport.Export;
+
+/// <summary>
+/// Exports one event to the platform and records what became of it in one transaction: the
+/// inbox row, the order's export status, and on failure the dead letter (after the record is
+/// on the dead-letter topic). Shared by the first delivery, the parked-event drain and replays.
+/// </summary>
+public sealed partial class EventExporter(
+    IServiceScopeFactory scopes,
+    IPlatformClient platform,
+    DeadLetterPublisher deadLetterPublisher,
+    IOptions<ConsumerOptions> options,
+    OrderExportMetrics metrics,
+    TimeProvider time,
+    ILogger<EventExporter> logger)
+{
+    private const int ConcurrencyRetries = 5;
+
+    /// <summary>Returns whether the event was exported (else it was dead-lettered).</summary>
+    public async Task<bool> ExportAsync(IncomingRecord record, ExportEvent exportEvent, CancellationToken cancellationToken,
+        long? releasedParkedId = null)
+    {
+        var result = await CallPlatformAsync(exportEvent, cancellationToken);
+        if (result.IsExported)
+        {
+            await SaveAsync(db =>
+            {
+                RemoveParked(db, releasedParkedId);
+                db.InboxMessages.Add(Inbox(exportEvent, InboxOutcome.Exported));
+                return RecordOutcomeAsync(db, exportEvent, ExportStatus.Exported, cancellationToken);
+            }, cancellationToken);
+            metrics.Exported(exportEvent.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
+            LogExported(exportEvent.OrderId, exportEvent.EventId, result.Attempts);
+            return true;
+        }
+
+        // Topic first, then the row: a failure in between repeats the record on the dead-letter
+        // topic (its headers carry the original offset to tell copies apart), never loses it.
+        var deadLetter = NewDeadLetter(record, exportEvent.EventId, exportEvent.OrderId, result);
+        await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
+        await SaveAsync(db =>
+        {
+            RemoveParked(db, releasedParkedId);
+            db.DeadLetters.Add(deadLetter);
+            db.InboxMessages.Add(Inbox(exportEvent, InboxOutcome.DeadLettered));
+            return RecordOutcomeAsync(db, exportEvent, ExportStatus.DeadLettered, cancellationToken);
+        }, cancellationToken);
+        LogDeadLettered(exportEvent.OrderId, exportEvent.EventId, deadLetter.ErrorType, deadLetter.ErrorMessage, deadLetter.Attempts);
+        return false;
+    }
+
+    /// <summary>
+    /// Spends up to <see cref="ConsumerOptions.DeliveryRounds"/> retry budgets on one event. While
+    /// the circuit breaker is open the platform is failing for everyone, not for this event: wait
+    /// without counting rounds, for at most <see cref="ConsumerOptions.MaxCircuitWait"/> (so two
+    /// poison events that keep the circuit open themselves cannot stall the consumer for ever).
+    /// </summary>
+    public async Task<PlatformResult> CallPlatformAsync(ExportEvent exportEvent, CancellationToken cancellationToken)
+    {
+        var payload = exportEvent.Payload;
+        var request = new PlatformExportRequest(
+            exportEvent.EventId, exportEvent.OrderId, payload.Sequence, payload.CustomerId, payload.Amount, payload.Currency);
+        var attempts = 0;
+        var spentRounds = 0;
+        DateTimeOffset? firstFailure = null;
+        long? circuitWaitStarted = null;
+        while (true)
+        {
+            var result = await platform.ExportAsync(request, cancellationToken);
+            attempts += result.Attempts;
+            firstFailure ??= result.FirstFailureAt;
+            var done = result.Outcome != PlatformOutcome.TransientExhausted;
+            if (result.CircuitOpen)
+            {
+                circuitWaitStarted ??= time.GetTimestamp();
+                done |= time.GetElapsedTime(circuitWaitStarted.Value) >= options.Value.MaxCircuitWait;
+            }
+            else
+            {
+                circuitWaitStarted = null;
+                spentRounds++;
+                done |= spentRounds >= options.Value.DeliveryRounds;
+            }
+
+            if (done)
+            {
+                return result with { Attempts = attempts, FirstFailureAt = firstFailure ?? result.FirstFailureAt };
+            }
+
+            LogRoundFailed(exportEvent.OrderId, exportEvent.EventId, spentRounds, result.Reason, result.CircuitOpen);
+            metrics.Handled(ExportHandler.Outcomes.Retried);
+            await Task.Delay(options.Value.RoundDelay, time, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Dead-letters a record that could not be read. Only a sound envelope of an unknown type or
+    /// version names an order to hold; nothing else in an unreadable record is trusted.
+    /// </summary>
+    public async Task DeadLetterUnreadableAsync(IncomingRecord record, UnreadableRecord unreadable, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+        var eventId = unreadable.EventId;
+        if (await db.DeadLetters.AnyAsync(
+                d => (d.Topic == record.Topic && d.Partition == record.Partition && d.Offset == record.Offset)
+                     || (eventId != null && d.EventId == eventId), cancellationToken))
+        {
+            return; // Dead-lettered on an earlier delivery of the same record.
+        }
+
+        var deadLetter = NewDeadLetter(record, unreadable.EventId, unreadable.OrderId, Failed(unreadable.ErrorType, unreadable.Message));
+        await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
+        db.DeadLetters.Add(deadLetter);
+        await db.SaveChangesAsync(cancellationToken);
+        LogUnreadable(record.Topic, record.Partition, record.Offset, unreadable.OrderId, unreadable.ErrorType, unreadable.Message);
+    }
+
+    public PlatformResult Failed(string errorType, string message)
+    {
+        var now = time.GetUtcNow();
+        return new PlatformResult
+        {
+            Outcome = PlatformOutcome.PermanentFailure,
+            Attempts = 0,
+            Reason = $"{errorType}: {message}",
+            FirstFailureAt = now,
+            LastFailureAt = now,
+        };
+    }
+
+    public static string ErrorTypeOf(PlatformResult result) => result.Outcome switch
+    {
+        PlatformOutcome.PermanentFailure when result.StatusCode is null => result.Reason?.Split(':')[0] ?? "Unreadable",
+        PlatformOutcome.PermanentFailure => "PlatformRejected",
+        _ => "PlatformUnavailable",
+    };
+
+    public InboxMessage Inbox(ExportEvent exportEvent, InboxOutcome outcome) => new()
+    {
+        EventId = exportEvent.EventId,
+        OrderId = exportEvent.OrderId,
+        Outcome = outcome,
+        HandledAtUtc = time.GetUtcNow().UtcDateTime,
+    };
+
+    public static async Task RecordOutcomeAsync(OrderExportDbContext db, ExportEvent exportEvent, ExportStatus outcome, CancellationToken cancellationToken)
+    {
+        // No order here (a record written straight to the topic, say): nothing to record on.
+        var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == exportEvent.OrderId, cancellationToken);
+        order?.RecordExportOutcome(exportEvent.Payload.Sequence, outcome);
+    }
+
+    /// <summary>Runs <paramref name="writes"/> on a fresh context and saves, again on a concurrent order update.</summary>
+    public async Task SaveAsync(Func<OrderExportDbContext, Task> writes, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+            await writes(db);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < ConcurrencyRetries)
+            {
+                // The order changed meanwhile (a re-export request, say): apply our outcome to the new state.
+            }
+        }
+    }
+
+    private DeadLetter NewDeadLetter(IncomingRecord record, Guid? eventId, Guid? orderId, PlatformResult result)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DeadLetter
+        {
+            EventId = eventId,
+            OrderId = orderId,
+            MessageKey = record.Key is null ? null : RecordText.From(record.Key),
+            Topic = record.Topic,
+            Partition = record.Partition,
+            Offset = record.Offset,
+            ErrorType = ErrorTypeOf(result),
+            ErrorMessage = result.Reason ?? "unknown",
+            Attempts = result.Attempts,
+            FirstFailureAtUtc = result.FirstFailureAt?.UtcDateTime ?? now,
+            LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? now,
+            Payload = RecordText.From(record.Value),
+            Status = DeadLetterStatus.Unresolved,
+            CreatedAtUtc = now,
+        };
+    }
+
+    private static void RemoveParked(OrderExportDbContext db, long? parkedId)
+    {
+        if (parkedId is { } id)
+        {
+            db.ParkedMessages.Remove(new ParkedMessage { Id = id, Topic = "", Payload = "" });
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Exported order {OrderId} event {EventId} after {Attempts} attempts")]
+    private partial void LogExported(Guid orderId, Guid eventId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Order {OrderId} event {EventId}: platform round {Round} failed ({Reason}; circuit open: {CircuitOpen}); trying again")]
+    private partial void LogRoundFailed(Guid orderId, Guid eventId, int round, string? reason, bool circuitOpen);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Dead-lettered order {OrderId} event {EventId}: {ErrorType} {ErrorMessage} after {Attempts} attempts")]
+    private partial void LogDeadLettered(Guid orderId, Guid eventId, string errorType, string errorMessage, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Dead-lettered unreadable record {Topic}[{Partition}]@{Offset} (order {OrderId}): {ErrorType} {ErrorMessage}")]
+    private partial void LogUnreadable(string topic, int partition, long offset, Guid? orderId, string errorType, string errorMessage);
+}
