@@ -66,16 +66,17 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     public async Task Export_WhenEveryAnswerIsTooSlow_RetriesAreRecordedAsDuplicates()
     {
         // Each attempt is accepted on arrival but answered after the client's 300 ms attempt timeout.
-        _host.Behavior.Delay(TimeSpan.FromMilliseconds(1500));
+        await using var host = await FakePlatformHost.StartAsync(new() { ["Platform:AttemptTimeout"] = "00:00:00.300" });
+        host.Behavior.Delay(TimeSpan.FromMilliseconds(1500));
         var request = PlatformClientHarness.NewRequest();
 
-        var result = await _host.Client.ExportAsync(request, Ct);
+        var result = await host.Client.ExportAsync(request, Ct);
 
         result.Outcome.ShouldBe(PlatformOutcome.TransientExhausted);
         result.Attempts.ShouldBe(4);
-        _host.Recorder.CountFor(request.EventId).ShouldBe(4);
-        _host.Recorder.Exported.ShouldHaveSingleItem();
-        _host.Recorder.DuplicateCount.ShouldBe(3);
+        host.Recorder.CountFor(request.EventId).ShouldBe(4);
+        host.Recorder.Exported.ShouldHaveSingleItem();
+        host.Recorder.DuplicateCount.ShouldBe(3);
     }
 
     [Fact]

@@ -40,7 +40,8 @@ internal sealed class FakePlatformHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Platform:AttemptTimeout"] = "00:00:00.300",
+            // Generous: a cold first request on a loaded 2-core CI machine can take a few hundred ms.
+            ["Platform:AttemptTimeout"] = "00:00:05",
             ["Platform:RetryBaseDelay"] = "00:00:00.001",
             ["Platform:RetryMaxDelay"] = "00:00:00.010",
         }).AddInMemoryCollection(settings ?? []);
