@@ -1,0 +1,60 @@
+using System.Globalization;
+using OrderExport.Benchmarks.Scenarios;
+
+namespace OrderExport.Benchmarks.Reporting;
+
+/// <summary>The issue's targets, as ratios of numbers measured in this very run.</summary>
+internal static class TargetCheck
+{
+    public static IEnumerable<(string Target, string Measured, bool Met)> Evaluate(BenchContext context)
+    {
+        foreach (var tag in new[] { "pg", "sqlite" })
+        {
+            if (context.Find($"e2e.{tag}") is { } e2e && context.Find($"db.{tag}") is { } db)
+            {
+                var ratio = e2e[Metrics.Rate] / db[Metrics.Rate];
+                yield return (
+                    $"End-to-end throughput ≥ 0.8 × raw database rate ({(tag == "pg" ? "PostgreSQL" : "SQLite")})",
+                    Invariant($"{e2e[Metrics.Rate]:N0} / {db[Metrics.Rate]:N0} orders/s = {ratio:0.00}×"),
+                    ratio >= 0.8);
+            }
+        }
+
+        if (context.Find("drain.pg") is { } drain)
+        {
+            var produce = context.Find("produce");
+            var fraction = produce is null ? "" : Invariant($"; {(drain[Metrics.Rate] / produce[Metrics.Rate]) * 100:0}% of the raw produce rate ({produce[Metrics.Rate]:N0}/s)");
+            yield return ("Relay drain ≥ 20,000 events/s on PostgreSQL", Invariant($"{drain[Metrics.Rate]:N0} events/s{fraction}"), drain[Metrics.Rate] >= 20_000);
+            yield return ("Relay drain ≥ 50,000 events/s on PostgreSQL (aim)", Invariant($"{drain[Metrics.Rate]:N0} events/s"), drain[Metrics.Rate] >= 50_000);
+        }
+
+        foreach (var fraction in new[] { 0.1, 0.5 })
+        {
+            var relay = context.Find(Latency.Key(Delivery.RelayDefault, fraction));
+            if (relay is null)
+            {
+                continue;
+            }
+
+            if (fraction == 0.1)
+            {
+                yield return ("send→ack p50 ≤ 5 ms at 10% load (relay, default configuration)",
+                    Invariant($"{relay["send_ack_p50"]:0.0} ms (commit→ack {relay["commit_ack_p50"]:0.0} ms)"), relay["send_ack_p50"] <= 5);
+                yield return ("send→ack p99 ≤ 20 ms at 10% load (relay, default configuration)",
+                    Invariant($"{relay["send_ack_p99"]:0.0} ms (commit→ack {relay["commit_ack_p99"]:0.0} ms)"), relay["send_ack_p99"] <= 20);
+            }
+
+            if (context.Find(Latency.Key(Delivery.DirectPublish, fraction)) is { } direct)
+            {
+                var p50 = relay["send_ack_p50"] / direct["send_ack_p50"];
+                var p99 = relay["send_ack_p99"] / direct["send_ack_p99"];
+                yield return (Invariant($"send→ack p50 ≤ 2× direct publish at {fraction * 100:0}% load"),
+                    Invariant($"{relay["send_ack_p50"]:0.0} vs {direct["send_ack_p50"]:0.0} ms = {p50:0.00}×"), p50 <= 2);
+                yield return (Invariant($"send→ack p99 ≤ 3× direct publish at {fraction * 100:0}% load"),
+                    Invariant($"{relay["send_ack_p99"]:0.0} vs {direct["send_ack_p99"]:0.0} ms = {p99:0.00}×"), p99 <= 3);
+            }
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using OrderExport.Benchmarks.Infrastructure;
+using OrderExport.Benchmarks.Reporting;
+using OrderExport.Persistence;
+
+namespace OrderExport.Benchmarks.Scenarios;
+
+/// <summary>
+/// How fast the relay (default settings, consumer off) empties a backlog: the rows are committed
+/// at once while the relay idles, the commit wakes it (NOTIFY on PostgreSQL, and the in-process
+/// signal a local commit would send), and the clock runs until no unpublished row is left.
+/// Afterwards the broker must hold every record: nothing may have fallen out of its retention.
+/// </summary>
+internal static class RelayDrain
+{
+    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider)
+    {
+        var options = context.Options;
+        var history = options.DrainHistory > 0 ? $" behind {options.DrainHistory:N0} published rows (analysed)" : "";
+        var measurement = context.Measure(
+            $"drain.{BenchContext.Tag(provider)}", "Pipeline",
+            $"Relay drain of {options.DrainRows:N0} seeded outbox rows{history}, {BenchContext.Label(provider)}", "events/s");
+        measurement.Notes["partitions"] = options.DrainPartitions.ToString(CultureInfo.InvariantCulture);
+
+        await using var database = await context.NewDatabaseAsync(provider);
+        if (options.DrainHistory > 0)
+        {
+            // The schema first: a host creates it.
+            var schemaOnly = ServiceHost.Settings(database, options);
+            schemaOnly["Outbox:RelayEnabled"] = "false";
+            schemaOnly["Consumer:Enabled"] = "false";
+            await (await ServiceHost.StartAsync(schemaOnly)).DisposeAsync();
+            await OutboxSeeder.WriteHistoryAsync(database, options.DrainHistory);
+        }
+
+        var settings = ServiceHost.Settings(database, options, partitions: options.DrainPartitions);
+        settings["Consumer:Enabled"] = "false";
+        await using var host = await ServiceHost.StartAsync(settings);
+        // More instances relaying the same table (PostgreSQL: FOR UPDATE SKIP LOCKED), on the same broker.
+        var others = new List<ServiceHost>();
+        for (var i = 1; i < (provider == DatabaseProvider.Postgres ? options.Relays : 1); i++)
+        {
+            var other = ServiceHost.Settings(database, options, host.Kafka.BootstrapServers, options.DrainPartitions);
+            other["Consumer:Enabled"] = "false";
+            others.Add(await ServiceHost.StartAsync(other));
+        }
+
+        measurement.Notes["relaying instances"] = (others.Count + 1).ToString(CultureInfo.InvariantCulture);
+        var rows = OutboxSeeder.Rows(options.DrainRows);
+        measurement.Notes["record bytes"] = rows[0].Payload.Length.ToString(CultureInfo.InvariantCulture);
+        await Task.Delay(500);
+
+        var (connection, transaction) = await OutboxSeeder.WriteUncommittedAsync(database, rows);
+        await using (connection)
+        await using (transaction)
+        {
+            await using var meter = ResourceMeter.Start(options.PostgresData);
+            var start = Stopwatch.GetTimestamp();
+            await transaction.CommitAsync();
+            host.Signal.Notify();
+            others.ForEach(o => o.Signal.Notify());
+
+            var deadline = TimeSpan.FromMinutes(3);
+            while (await database.ScalarAsync<long>("SELECT COUNT(*) FROM outbox_messages WHERE published_at IS NULL") > 0)
+            {
+                if (Stopwatch.GetElapsedTime(start) > deadline)
+                {
+                    throw new TimeoutException($"The relay did not drain {rows.Length} rows within {deadline}");
+                }
+
+                await Task.Delay(20);
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            var usage = await meter.StopAsync();
+            var lost = Brokers.LostRecords(host.Kafka.BootstrapServers, host.Topic, options.DrainPartitions, rows.Length);
+            var metrics = new Dictionary<string, double>
+            {
+                [Metrics.Rate] = rows.Length / elapsed.TotalSeconds,
+                [Metrics.Lost] = lost,
+            };
+            foreach (var other in others)
+            {
+                await other.DisposeAsync();
+            }
+
+            measurement.AddResources(metrics, usage, rows.Length);
+            measurement.Runs.Add(metrics);
+            context.Log($"{measurement.Key} run {run + 1}: {metrics[Metrics.Rate]:N0} events/s ({elapsed.TotalSeconds:0.00} s), lost {lost}; {usage.TopThreads()}");
+        }
+    }
+}
