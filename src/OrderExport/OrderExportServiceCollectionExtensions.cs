@@ -22,7 +22,12 @@ public static class OrderExportServiceCollectionExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
-        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // {"orderId": A, "orderId": B} is ambiguous: refuse it rather than let the last one win.
+            options.SerializerOptions.AllowDuplicateProperties = false;
+        });
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddValidation();
         services.AddOpenApi();

@@ -5,7 +5,7 @@ namespace OrderExport.Orders;
 /// <summary>Body of <c>POST /orders</c>.</summary>
 public sealed record CreateOrderRequest(
     [property: Required, StringLength(Order.CustomerIdMaxLength, MinimumLength = 1),
-     RegularExpression(@"^[^\p{C}]+$", ErrorMessage = "The field CustomerId must not contain control characters.")]
+     RegularExpression(@"^[^\p{Cc}\p{Cf}\u2028\u2029]+$", ErrorMessage = "The field CustomerId must not contain control characters.")]
     string? CustomerId,
     [property: Required, Range(typeof(decimal), "0.01", "1000000000", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
     decimal? Amount,

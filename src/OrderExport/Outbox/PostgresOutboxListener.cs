@@ -18,6 +18,8 @@ internal sealed partial class PostgresOutboxListener(
 {
     public const string Channel = "orderexport_outbox";
 
+    private static readonly TimeSpan WaitSlice = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (database.Value.Provider != DatabaseProvider.Postgres || !outbox.Value.ListenForNotifications || !outbox.Value.RelayEnabled)
@@ -30,7 +32,12 @@ internal sealed partial class PostgresOutboxListener(
         {
             try
             {
-                await using var connection = new NpgsqlConnection(database.Value.ConnectionString);
+                // A connection of its own, outside the pool, and never handed the stopping token:
+                // after a database outage Npgsql 10.0.0 may tie a cancellation registration to a
+                // connector it already cleaned up (npgsql#6415, #6568), so cancelling it threw
+                // ObjectDisposedException out of the host's stop, or did not stop the wait.
+                var unpooled = new NpgsqlConnectionStringBuilder(database.Value.ConnectionString) { Pooling = false }.ConnectionString;
+                await using var connection = new NpgsqlConnection(unpooled);
                 await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, _) => signal.Notify();
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
@@ -43,7 +50,8 @@ internal sealed partial class PostgresOutboxListener(
                 signal.Notify();
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    await connection.WaitAsync(stoppingToken);
+                    // Short slices instead of cancellation: see above.
+                    await connection.WaitAsync(WaitSlice);
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -1,0 +1,115 @@
+using Confluent.Kafka;
+using Npgsql;
+using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Messaging.Embedded;
+
+namespace OrderExport.IntegrationTests.Reliability;
+
+/// <summary>
+/// Fault 4: the consumer dies after calling the platform and before its offsets are committed,
+/// twice, in the middle of a backlog. Everything it handled is delivered again to the next
+/// lifetime, which must not export any of it a second time.
+/// </summary>
+public sealed class ConsumerCrashReliabilityTests
+{
+    private const int OrdersPerLifetime = 200;
+    private const int Crashes = 2;
+
+    /// <remarks>
+    /// The crash, as Kafka sees it: the crashing lifetimes never commit on their own (commit
+    /// interval 60 s, longer than they live), and their final commit on shutdown fails because
+    /// every OffsetCommit request is answered with an error (a private cluster, so no other test's
+    /// group is hit). So every record they exported stays uncommitted and is delivered again. A
+    /// short session timeout keeps a dead member from holding partitions for long.
+    /// </remarks>
+    [Fact]
+    public async Task ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce()
+    {
+        await using var rig = await ReliabilityRig.CreateAsync();
+        var crashing = new Dictionary<string, string?>
+        {
+            ["Consumer:AutoCommitIntervalMs"] = "60000",
+            ["Consumer:SessionTimeoutMs"] = "6000",
+        };
+        var workload = new OrderWorkload(concurrency: 8, reExportEvery: 5);
+        var redelivered = 0;
+        var kills = new List<string>();
+        var lastCrash = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var life = 1; life <= Crashes + 1; life++)
+        {
+            var (app, http) = rig.StartApp(life <= Crashes ? crashing : null);
+            await workload.RunAsync(http, OrdersPerLifetime);
+            if (life > Crashes)
+            {
+                break;
+            }
+
+            // Kill it mid-backlog: once it has exported at least half of what is waiting for it.
+            var progress = await ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms);
+            var half = progress.Handled + ((progress.Events - progress.Handled) / 2);
+            await Eventually.Until(() => ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms),
+                p => p.Handled >= half, TimeSpan.FromSeconds(90), "half of the backlog exported");
+            rig.Cluster.PushRequestErrors(EmbeddedKafkaCluster.ApiKeys.OffsetCommit,
+                Enumerable.Repeat(ErrorCode.GroupAuthorizationFailed, 500).ToArray());
+            await rig.StopAppAsync(app);
+            rig.Cluster.ClearRequestErrors(EmbeddedKafkaCluster.ApiKeys.OffsetCommit);
+            lastCrash.Restart();
+
+            var handled = await InboxCountAsync(rig.Database.ConnectionString);
+            var committed = CommittedRecords(rig);
+            (handled - committed).ShouldBeGreaterThan(0, "records handled but not committed: the crash window must not be empty");
+            redelivered += handled - committed;
+            kills.Add($"killed with {handled - committed} records handled and uncommitted");
+        }
+
+        var drain = await rig.WaitForDrainAsync(TimeSpan.FromSeconds(120));
+        var records = ExportAudit.CountTopic(rig.Broker, rig.Topics.Topic, rig.Topics.Partitions).Records;
+        await Eventually.Until(() => Task.FromResult(CommittedRecords(rig)), c => c >= records,
+            TimeSpan.FromSeconds(30), "the last lifetime read (and committed) everything, the redelivered records included");
+        var sinceCrash = lastCrash.Elapsed;
+
+        var audit = await rig.AuditAsync();
+        workload.ShouldHaveHadOnlyExpectedAnswers();
+        // A kill may interrupt one record between the platform's 200 and the inbox write.
+        audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: Crashes);
+        ReliabilityReport.Record(new ScenarioResult
+        {
+            Id = "S4",
+            Title = "Consumer dies after the platform call, before the offset commit",
+            Test = nameof(ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce),
+            Faults = $"3 lifetimes of {OrdersPerLifetime} orders; the first two killed mid-backlog with every offset commit failing "
+                + $"({string.Join("; ", kills)})",
+            OrdersSent = workload.Sent,
+            Events = audit.Events,
+            ExportedOnce = audit.ExportedOnce,
+            Lost = audit.Lost,
+            ExportedTwice = audit.ExportedTwice,
+            KafkaDuplicates = audit.KafkaDuplicates,
+            Redelivered = redelivered,
+            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
+            DeadLettered = audit.DeadLetters,
+            Unpublished = audit.Unpublished,
+            DrainSeconds = sinceCrash.TotalSeconds,
+            DurationSeconds = rig.Elapsed.TotalSeconds,
+            Notes = $"drain timed from the second kill, while the last lifetime's clients send their {OrdersPerLifetime} orders "
+                + $"(the final wait alone took {drain.TotalSeconds:0.0} s); redelivered records are skipped by the inbox",
+        });
+    }
+
+    private static async Task<int> InboxCountAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM inbox_messages", connection);
+        return (int)(long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>Records below the group's committed offsets, over all partitions.</summary>
+    private static int CommittedRecords(ReliabilityRig rig)
+    {
+        using var probe = new ConsumerBuilder<byte[], byte[]>(rig.Broker.ConsumerConfig(rig.Topics.ConsumerGroup)).Build();
+        var partitions = Enumerable.Range(0, rig.Topics.Partitions).Select(p => new TopicPartition(rig.Topics.Topic, p));
+        return (int)probe.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(c => c.Offset == Offset.Unset ? 0 : c.Offset.Value);
+    }
+}

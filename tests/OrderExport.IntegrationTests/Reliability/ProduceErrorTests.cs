@@ -1,0 +1,100 @@
+using Confluent.Kafka;
+using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Messaging.Embedded;
+
+namespace OrderExport.IntegrationTests.Reliability;
+
+/// <summary>
+/// Fault 2: the broker answers produce requests with errors, retriable ones (which the idempotent
+/// producer retries by itself) and a non-retriable one (which fails the delivery: the relay must
+/// record it on the row and try again later, never drop the row).
+/// </summary>
+public sealed class ProduceErrorTests
+{
+    private const int Orders = 400;
+
+    [Fact]
+    public async Task RetriableProduceErrors_AreRetried_AndEveryOrderIsExportedOnce()
+    {
+        ErrorCode[] burst = [ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut];
+        await RunAsync("S2a", "Produce requests failing with retriable errors", burst, bursts: 3,
+            nameof(RetriableProduceErrors_AreRetried_AndEveryOrderIsExportedOnce), expectRowFailures: false);
+    }
+
+    [Fact]
+    public async Task NonRetriableProduceError_IsRecordedOnTheRow_AndTheRowIsPublishedLater()
+    {
+        ErrorCode[] burst = [ErrorCode.TopicAuthorizationFailed, ErrorCode.TopicAuthorizationFailed];
+        await RunAsync("S2b", "Produce requests failing with a non-retriable error", burst, bursts: 3,
+            nameof(NonRetriableProduceError_IsRecordedOnTheRow_AndTheRowIsPublishedLater), expectRowFailures: true);
+    }
+
+    private static async Task RunAsync(string id, string title, ErrorCode[] burst, int bursts, string test, bool expectRowFailures)
+    {
+        await using var rig = await ReliabilityRig.CreateAsync();
+        var (_, http) = rig.StartApp();
+        var workload = new OrderWorkload(concurrency: 8, reExportEvery: 5);
+
+        var sending = workload.RunAsync(http, Orders, perSecond: 50);
+        for (var b = 1; b <= bursts; b++)
+        {
+            await Eventually.Until(() => Task.FromResult(workload.Confirmed), n => n >= Orders * b / (bursts + 1), TimeSpan.FromSeconds(60));
+            rig.Cluster.PushRequestErrors(EmbeddedKafkaCluster.ApiKeys.Produce, burst);
+        }
+
+        await sending;
+        var drain = await rig.WaitForDrainAsync(TimeSpan.FromSeconds(120));
+        await ShouldHaveConsumedEveryInjectedErrorAsync(rig);
+
+        var audit = await rig.AuditAsync();
+        workload.ShouldHaveHadOnlyExpectedAnswers();
+        audit.ShouldKeepThePromise(workload.ConfirmedOrderIds);
+        if (expectRowFailures)
+        {
+            audit.RowsWithPublishFailures.ShouldBeGreaterThan(0, "failed deliveries are recorded on their rows");
+            audit.PublishErrors.ShouldContain(e => e.Contains(burst[0].ToString()), $"recorded errors: {string.Join("; ", audit.PublishErrors)}");
+        }
+
+        ReliabilityReport.Record(new ScenarioResult
+        {
+            Id = id,
+            Title = title,
+            Test = test,
+            Faults = $"{bursts} bursts of {string.Join(", ", burst)} answered to produce requests while orders flow "
+                + $"({bursts * burst.Length} failed requests); {audit.RowsWithPublishFailures} outbox rows recorded a failed publish and were retried"
+                + (audit.PublishErrors.Count > 0 ? $" (\"{audit.PublishErrors[0]}\")" : ""),
+            OrdersSent = workload.Sent,
+            Events = audit.Events,
+            ExportedOnce = audit.ExportedOnce,
+            Lost = audit.Lost,
+            ExportedTwice = audit.ExportedTwice,
+            KafkaDuplicates = audit.KafkaDuplicates,
+            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
+            DeadLettered = audit.DeadLetters,
+            Unpublished = audit.Unpublished,
+            DrainSeconds = drain.TotalSeconds,
+            DurationSeconds = rig.Elapsed.TotalSeconds,
+            Notes = "every injected error was met by the service's own produce requests (a probe produce without retries found none left); "
+                + "the drain is timed from the end of the client load",
+        });
+    }
+
+    /// <summary>
+    /// The injected errors are answered to whichever produce request comes next. A probe produce
+    /// without retries would get one of them if any were left: it must succeed, so the service's
+    /// own requests met them all.
+    /// </summary>
+    private static async Task ShouldHaveConsumedEveryInjectedErrorAsync(ReliabilityRig rig)
+    {
+        const string probeTopic = "produce-error-probe";
+        rig.Cluster.CreateTopic(probeTopic, 1);
+        using var probe = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = rig.Broker.BootstrapServers,
+            MessageSendMaxRetries = 0,
+        }).Build();
+        var result = await probe.ProduceAsync(probeTopic, new Message<string, string> { Key = "probe", Value = "probe" },
+            TestContext.Current.CancellationToken);
+        result.Status.ShouldBe(PersistenceStatus.Persisted, "every injected produce error was met by the service's requests");
+    }
+}
