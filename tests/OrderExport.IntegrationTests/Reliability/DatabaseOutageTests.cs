@@ -42,7 +42,10 @@ public sealed class DatabaseOutageTests(KafkaTestBroker broker)
         var drain = restored.Elapsed;
 
         var audit = await rig.AuditAsync();
+        // After the outages the service still stops promptly and cleanly (regression guard for K1:
+        // the LISTEN loop used to hang or throw ObjectDisposedException out of the host's stop).
         var stop = await rig.StopAppAsync(app);
+        stop.ShouldBeLessThan(TimeSpan.FromSeconds(4.5), "every hosted service honours its stopping token after the outage");
         workload.ShouldHaveHadOnlyExpectedAnswers();
         // The consumer may have called the platform and then failed to record it: one record per outage.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: outages.Count);
@@ -64,7 +67,7 @@ public sealed class DatabaseOutageTests(KafkaTestBroker broker)
             Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
-            Notes = $"the drain is timed from the end of the second outage, while the clients finish their remaining orders; service {stop}",
+            Notes = $"the drain is timed from the end of the second outage, while the clients finish their remaining orders; service stopped in {stop.TotalSeconds:0.0} s afterwards",
         });
     }
 }
