@@ -8,6 +8,7 @@ namespace OrderExport.Outbox;
 /// "Outbox": {
 ///   "RelayEnabled": true,
 ///   "BatchSize": 500,
+///   "Concurrency": 1,                    // claim-publish-mark loops per instance (PostgreSQL; SQLite: 1)
 ///   "PollInterval": "00:00:01",          // fallback when no commit signal arrives
 ///   "ListenForNotifications": true,      // PostgreSQL LISTEN/NOTIFY across instances
 ///   "RetryInitialDelay": "00:00:01",
@@ -25,6 +26,10 @@ public sealed class OutboxOptions
 
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 500;
+
+    /// <summary>Relay loops per instance on PostgreSQL, each claiming, publishing and marking its own batches.</summary>
+    [Range(1, 16)]
+    public int Concurrency { get; set; } = 1;
 
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -30,14 +30,23 @@ public sealed partial class OutboxRelay(
     private readonly OutboxOptions _options = outboxOptions.Value;
     private readonly string _topic = kafkaOptions.Value.Topic;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.RelayEnabled)
         {
             LogDisabled();
-            return;
+            return Task.CompletedTask;
         }
 
+        // PostgreSQL's claim locks what it takes (FOR UPDATE SKIP LOCKED) and never takes a row
+        // whose order has an earlier unpublished one, so several loops relay at once as safely as
+        // several instances do (ADR 5). SQLite's claim holds no lock: one loop.
+        var loops = dialect.ClaimHoldsTransaction ? _options.Concurrency : 1;
+        return Task.WhenAll(Enumerable.Range(0, loops).Select(_ => RelayLoopAsync(stoppingToken)));
+    }
+
+    private async Task RelayLoopAsync(CancellationToken stoppingToken)
+    {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -57,7 +66,12 @@ public sealed partial class OutboxRelay(
                 continue;
             }
 
-            if (claimed < _options.BatchSize)
+            if (claimed == _options.BatchSize)
+            {
+                // A full batch: there is probably more. Wake an idle loop to claim alongside.
+                signal.Notify();
+            }
+            else
             {
                 try
                 {

@@ -16,6 +16,7 @@ public sealed class TopicReader : IDisposable
 {
     private readonly IConsumer<string, string> _consumer;
     private readonly List<ReadRecord> _records = [];
+    private readonly Dictionary<int, long> _next = [];
 
     public TopicReader(KafkaTestBroker broker, string topic, int partitions)
     {
@@ -33,19 +34,49 @@ public sealed class TopicReader : IDisposable
     /// <summary>Everything read so far, after draining what is available now.</summary>
     public IReadOnlyList<ReadRecord> ReadAvailable()
     {
-        while (_consumer.Consume(TimeSpan.FromMilliseconds(50)) is { } result)
+        while (TryRead(TimeSpan.FromMilliseconds(50)))
         {
-            if (result.IsPartitionEOF || result.Message is null)
-            {
-                continue;
-            }
-
-            var headers = result.Message.Headers?.ToDictionary(h => h.Key, h => Encoding.UTF8.GetString(h.GetValueBytes()))
-                ?? new Dictionary<string, string>();
-            _records.Add(new ReadRecord(result.Partition.Value, result.Offset.Value, result.Message.Key, result.Message.Value, headers));
         }
 
         return _records.ToList();
+    }
+
+    /// <summary>
+    /// Everything read so far, after reading every partition up to its end as the broker reports it
+    /// now: no record acknowledged before this call can be missing.
+    /// </summary>
+    public IReadOnlyList<ReadRecord> ReadToEnd()
+    {
+        var ends = _consumer.Assignment.ToDictionary(tp => tp.Partition.Value, tp => _consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (ends.Any(end => _next.GetValueOrDefault(end.Key) < end.Value))
+        {
+            if (!TryRead(TimeSpan.FromMilliseconds(100)) && DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Could not read to the end of the topic ({string.Join(", ", ends.Select(e => $"[{e.Key}] {_next.GetValueOrDefault(e.Key)} of {e.Value}"))}).");
+            }
+        }
+
+        return _records.ToList();
+    }
+
+    private bool TryRead(TimeSpan wait)
+    {
+        if (_consumer.Consume(wait) is not { } result)
+        {
+            return false;
+        }
+
+        if (result.IsPartitionEOF || result.Message is null)
+        {
+            return true;
+        }
+
+        var headers = result.Message.Headers?.ToDictionary(h => h.Key, h => Encoding.UTF8.GetString(h.GetValueBytes()))
+            ?? new Dictionary<string, string>();
+        _records.Add(new ReadRecord(result.Partition.Value, result.Offset.Value, result.Message.Key, result.Message.Value, headers));
+        _next[result.Partition.Value] = result.Offset.Value + 1;
+        return true;
     }
 
     /// <summary>Polls until at least <paramref name="count"/> records are there.</summary>
