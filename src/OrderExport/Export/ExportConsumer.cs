@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
@@ -24,9 +25,8 @@ public sealed partial class ExportConsumer(
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         consumerOptions.Value.Enabled
-            // Consume() blocks: the loop keeps a thread of its own, never a pool thread. It stays
-            // on it because Run waits for each record synchronously (there is no
-            // synchronization context to deadlock on).
+            // Consume() blocks: the poll loop keeps a thread of its own, never a pool thread. The
+            // records are handled on the pool by one worker per partition (see Run).
             ? Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             : Task.CompletedTask;
 
@@ -43,18 +43,33 @@ public sealed partial class ExportConsumer(
         config.MaxPollIntervalMs = settings.MaxPollIntervalMs;
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
 
+        // Cancelled when the host stops or a worker fails unexpectedly (the loop then rethrows it).
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var workers = new Dictionary<TopicPartition, PartitionWorker>();
+        // A record whose partition's queue was full: its partition is paused until it fits.
+        var held = new Dictionary<TopicPartition, ConsumeResult<byte[], byte[]>>();
+
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(string.Join(", ", partitions.Select(p => p.Partition.Value))))
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
+                var revoked = partitions.Select(p => p.TopicPartition).ToList();
+                foreach (var partition in revoked.Where(held.Remove))
+                {
+                    c.Resume([partition]);
+                }
+
+                // Each worker finishes the record in hand and stores its offset; what it had queued
+                // was not stored, so the next owner starts right there.
+                StopWorkers(workers, revoked);
                 // Hand over what we handled; the next owner starts right after it.
                 TryCommit(c);
-                foreach (var partition in partitions)
+                foreach (var partition in revoked)
                 {
                     metrics.ForgetLag(partition.Partition.Value);
                 }
 
-                LogRevoked(string.Join(", ", partitions.Select(p => p.Partition.Value)));
+                LogRevoked(string.Join(", ", revoked.Select(p => p.Partition.Value)));
             })
             .SetErrorHandler((_, error) => LogKafkaError(error.Code, error.Reason, error.IsFatal))
             .Build();
@@ -63,12 +78,22 @@ public sealed partial class ExportConsumer(
         LogStarted(kafka.Topic, kafka.ConsumerGroup);
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
+            while (!running.IsCancellationRequested)
             {
+                foreach (var (partition, waiting) in held.ToList())
+                {
+                    if (workers[partition].Queue.Writer.TryWrite(waiting))
+                    {
+                        held.Remove(partition);
+                        consumer.Resume([partition]);
+                    }
+                }
+
                 ConsumeResult<byte[], byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(stoppingToken);
+                    // While a record is held, come back soon to offer it again.
+                    result = held.Count == 0 ? consumer.Consume(running.Token) : consumer.Consume(HeldRecordRetry);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -81,7 +106,99 @@ public sealed partial class ExportConsumer(
                     continue;
                 }
 
-                HandleUntilDoneAsync(IncomingRecord.From(result), stoppingToken).GetAwaiter().GetResult();
+                if (!workers.TryGetValue(result.TopicPartition, out var worker))
+                {
+                    worker = StartWorker(consumer, settings.QueuePerPartition, running, stoppingToken);
+                    workers[result.TopicPartition] = worker;
+                }
+
+                if (!worker.Queue.Writer.TryWrite(result))
+                {
+                    // The worker is that far behind (a platform outage, say). Pausing only its
+                    // partition keeps the others flowing and this loop polling, so the group
+                    // does not take the partitions away while the record in hand is retried.
+                    held[result.TopicPartition] = result;
+                    consumer.Pause([result.TopicPartition]);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (running.IsCancellationRequested)
+        {
+            // Shutting down (or a worker failed, see below): records not stored are redelivered.
+        }
+        finally
+        {
+            running.Cancel();
+            var work = workers.Values.Select(w => w.Work).ToList();
+            StopWorkers(workers, workers.Keys.ToList());
+            var failed = work.Select(w => w.Exception).FirstOrDefault(e => e is not null);
+            // Commits the stored offsets and leaves the group, so partitions move on at once.
+            consumer.Close();
+            LogStopped();
+            if (failed is not null && !stoppingToken.IsCancellationRequested)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.InnerException ?? failed);
+            }
+        }
+    }
+
+    private static readonly TimeSpan HeldRecordRetry = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// The records of one partition, handled strictly in offset order (so every order's events keep
+    /// their order) beside the other partitions' workers. Only this worker stores the partition's
+    /// offsets, each after its record was handled.
+    /// </summary>
+    private sealed record PartitionWorker(Channel<ConsumeResult<byte[], byte[]>> Queue, CancellationTokenSource Revoked, Task Work);
+
+    private PartitionWorker StartWorker(IConsumer<byte[], byte[]> consumer, int capacity, CancellationTokenSource running, CancellationToken stoppingToken)
+    {
+        var queue = Channel.CreateBounded<ConsumeResult<byte[], byte[]>>(
+            new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        var revoked = CancellationTokenSource.CreateLinkedTokenSource(running.Token);
+        var work = Task.Run(async () =>
+        {
+            try
+            {
+                await WorkAsync(consumer, queue.Reader, revoked.Token, stoppingToken);
+            }
+            catch (OperationCanceledException) when (revoked.IsCancellationRequested)
+            {
+                // Revoked or stopping: the queued records were not stored and go to the next owner.
+            }
+            catch
+            {
+                running.Cancel(); // The poll loop rethrows it: a consumer that cannot handle records must not look alive.
+                throw;
+            }
+        }, CancellationToken.None);
+        return new PartitionWorker(queue, revoked, work);
+    }
+
+    private static void StopWorkers(Dictionary<TopicPartition, PartitionWorker> workers, IEnumerable<TopicPartition> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            if (workers.Remove(partition, out var worker))
+            {
+                worker.Revoked.Cancel();
+                worker.Queue.Writer.TryComplete();
+                // The record in hand is finished (or, when stopping, abandoned unstored).
+                ((IAsyncResult)worker.Work).AsyncWaitHandle.WaitOne();
+                worker.Revoked.Dispose();
+            }
+        }
+    }
+
+    private async Task WorkAsync(
+        IConsumer<byte[], byte[]> consumer, ChannelReader<ConsumeResult<byte[], byte[]>> queue, CancellationToken revoked, CancellationToken stoppingToken)
+    {
+        while (await queue.WaitToReadAsync(revoked))
+        {
+            while (!revoked.IsCancellationRequested && queue.TryRead(out var result))
+            {
+                // Not the revocation token: a record started is finished, so its offset can be stored.
+                await HandleUntilDoneAsync(IncomingRecord.From(result), stoppingToken);
                 try
                 {
                     consumer.StoreOffset(result);
@@ -101,16 +218,6 @@ public sealed partial class ExportConsumer(
                     metrics.SetLag(result.Partition.Value, watermarks.High.Value - (result.Offset.Value + 1));
                 }
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down: the record in hand (if any) was not stored and will be redelivered.
-        }
-        finally
-        {
-            // Commits the stored offsets and leaves the group, so partitions move on at once.
-            consumer.Close();
-            LogStopped();
         }
     }
 

@@ -82,20 +82,20 @@ public sealed partial class ExportHandler(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
         var (orderId, eventId) = (exportEvent.OrderId, exportEvent.EventId);
-        if (await db.InboxMessages.AnyAsync(m => m.EventId == eventId, cancellationToken)
-            || await db.ParkedMessages.AnyAsync(m => m.EventId == eventId, cancellationToken))
+        var found = await FindAsync(db, orderId, eventId, cancellationToken);
+        if (found.Contains(Found.Handled))
         {
             LogDuplicate(orderId, eventId);
             return Outcomes.Duplicate;
         }
 
-        if (await ParkedEvents.HasUnresolvedDeadLetterAsync(db, orderId, cancellationToken))
+        if (found.Contains(Found.UnresolvedDeadLetter))
         {
             await parked.ParkAsync(db, record, exportEvent, cancellationToken);
             return Outcomes.Parked;
         }
 
-        if (await ParkedEvents.HasParkedAsync(db, orderId, cancellationToken))
+        if (found.Contains(Found.Parked))
         {
             // Parked events without a dead letter holding them: their release was interrupted.
             // They came first, so they go first.
@@ -110,6 +110,26 @@ public sealed partial class ExportHandler(
 
         return await exporter.ExportAsync(record, exportEvent, cancellationToken) ? Outcomes.Exported : Outcomes.DeadLettered;
     }
+
+    /// <summary>What <see cref="FindAsync"/> may find about an event and its order.</summary>
+    private static class Found
+    {
+        public const int Handled = 1;
+        public const int UnresolvedDeadLetter = 2;
+        public const int Parked = 3;
+    }
+
+    /// <summary>
+    /// In one round trip (this runs for every record): whether the event was handled or parked
+    /// before, and whether its order has an unresolved dead letter or parked events.
+    /// </summary>
+    private static Task<List<int>> FindAsync(OrderExportDbContext db, Guid orderId, Guid eventId, CancellationToken cancellationToken) =>
+        db.InboxMessages.Where(m => m.EventId == eventId).Select(_ => Found.Handled)
+            .Concat(db.ParkedMessages.Where(p => p.EventId == eventId).Select(_ => Found.Handled))
+            .Concat(db.DeadLetters.Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved).Select(_ => Found.UnresolvedDeadLetter))
+            .Concat(db.ParkedMessages.Where(p => p.OrderId == orderId).Select(_ => Found.Parked))
+            .Distinct()
+            .ToListAsync(cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate of order {OrderId} event {EventId}: already handled")]
     private partial void LogDuplicate(Guid orderId, Guid eventId);

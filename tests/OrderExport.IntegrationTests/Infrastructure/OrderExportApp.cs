@@ -18,11 +18,15 @@ namespace OrderExport.IntegrationTests.Infrastructure;
 public sealed class OrderExportApp : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
+    /// <param name="services">Replaces services after the service's own (a platform client that
+    /// holds chosen calls, say): the parts under test stay real.</param>
     public OrderExportApp(KafkaTestBroker broker, TestTopics topics, DatabaseProvider provider, string connectionString,
-        IDictionary<string, string?>? overrides = null)
+        IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         Topics = topics;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["Database:Provider"] = provider.ToString(),
@@ -93,5 +97,9 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
             .AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
             .ConfigureHttpClient(client => client.BaseAddress = new Uri("http://localhost/"))
             .ConfigurePrimaryHttpMessageHandler(sp => ((TestServer)sp.GetRequiredService<IServer>()).CreateHandler()));
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
     }
 }
