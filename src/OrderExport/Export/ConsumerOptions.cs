@@ -7,7 +7,7 @@ namespace OrderExport.Export;
 /// <code>
 /// "Consumer": {
 ///   "Enabled": true,
-///   "QueuePerPartition": 16,          // records fetched ahead per partition; partitions are handled side by side
+///   "QueuePerPartition": 1000,        // records fetched ahead per partition; partitions are handled side by side
 ///   "AutoCommitIntervalMs": 1000,     // stored (= handled) offsets are committed this often
 ///   "SessionTimeoutMs": 45000,
 ///   "MaxPollIntervalMs": 300000,      // the platform retry budget must fit well inside this
@@ -26,10 +26,10 @@ public sealed class ConsumerOptions
 
     /// <summary>
     /// Records taken from one partition ahead of its worker. Each partition is handled by its own
-    /// worker, in offset order; a partition whose queue is full is paused until it has room.
+    /// worker, in offset order; a partition whose queue is full is paused until it is half empty.
     /// </summary>
     [Range(1, 10_000)]
-    public int QueuePerPartition { get; set; } = 16;
+    public int QueuePerPartition { get; set; } = 1000;
 
     [Range(10, 60_000)]
     public int AutoCommitIntervalMs { get; set; } = 1000;

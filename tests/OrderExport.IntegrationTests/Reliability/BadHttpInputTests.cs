@@ -202,24 +202,16 @@ public sealed class BadHttpInputTests(BadHttpInputTests.Service service) : IClas
 
         var audit = await rig.AuditAsync();
         audit.ShouldKeepThePromise(sent.Keys);
-        ReliabilityReport.Record(new ScenarioResult
-        {
-            Id = "S8",
-            Title = "Bad HTTP input",
-            Test = nameof(WholeCorpusAgainstOneService_LeavesItHealthy_AndANormalOrderStillExports_AndSqlLookingTextIsData),
-            Faults = $"{Corpus.Count} bad requests ({Corpus.Count(c => c.Status == 400)} x 400, {Corpus.Count(c => c.Status == 404)} x 404, "
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S8",
+            "Bad HTTP input",
+            nameof(WholeCorpusAgainstOneService_LeavesItHealthy_AndANormalOrderStillExports_AndSqlLookingTextIsData),
+            $"{Corpus.Count} bad requests ({Corpus.Count(c => c.Status == 400)} x 400, {Corpus.Count(c => c.Status == 404)} x 404, "
                 + $"{Corpus.Count(c => c.Status == 405)} x 405, {Corpus.Count(c => c.Status == 413)} x 413, {Corpus.Count(c => c.Status == 415)} x 415): "
                 + "malformed JSON, wrong types, missing fields, huge bodies, long strings, control characters, invalid UTF-8, "
-                + "deep nesting, SQL-looking text, wrong media types, unknown ids, routes and methods, duplicate properties",
+                + "deep nesting, SQL-looking text, wrong media types, unknown ids, routes and methods, duplicate properties") with
+        {
             OrdersSent = sent.Count,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = clock.Elapsed.TotalSeconds,
             Notes = $"every bad request got its 4xx ProblemDetails and wrote nothing; /health/live stayed 200; {SqlLookingCustomers.Length} "

@@ -42,22 +42,14 @@ public sealed class BrokerOutageTests
         workload.ShouldHaveHadOnlyExpectedAnswers();
         workload.Unavailable.ShouldBe(0, "confirming does not depend on the broker");
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds);
-        ReliabilityReport.Record(new ScenarioResult
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S1",
+            "Kafka broker down while orders are confirmed",
+            nameof(BrokerDownWhileOrdersAreConfirmed_ConfirmsKeepWorking_AndEveryOrderIsExportedOnceAfterwards),
+            $"the only broker down for {outage.TotalSeconds:0.0} s; {confirmedDuringOutage} orders confirmed meanwhile "
+                + $"({stalled.Unpublished} events waiting in the outbox when it came back)") with
         {
-            Id = "S1",
-            Title = "Kafka broker down while orders are confirmed",
-            Test = nameof(BrokerDownWhileOrdersAreConfirmed_ConfirmsKeepWorking_AndEveryOrderIsExportedOnceAfterwards),
-            Faults = $"the only broker down for {outage.TotalSeconds:0.0} s; {confirmedDuringOutage} orders confirmed meanwhile "
-                + $"({stalled.Unpublished} events waiting in the outbox when it came back)",
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = $"every 5th order asks for 2 more exports (sequences 1-3), so per-order order is checked on {Orders / 5} orders",

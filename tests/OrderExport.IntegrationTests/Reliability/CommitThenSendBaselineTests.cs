@@ -115,21 +115,13 @@ public sealed class CommitThenSendBaselineTests
         var audit = await rig.AuditAsync();
         workload.ShouldHaveHadOnlyExpectedAnswers();
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds);
-        ReliabilityReport.Record(new ScenarioResult
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "B2",
+            "The service (outbox) under the baseline's fault",
+            nameof(Outbox_LosesNothing_WhenTheProcessDiesBetweenCommitAndPublish),
+            $"{CrashSchedule}; unpublished events left in the outbox at each death: {string.Join(", ", leftBehind)}") with
         {
-            Id = "B2",
-            Title = "The service (outbox) under the baseline's fault",
-            Test = nameof(Outbox_LosesNothing_WhenTheProcessDiesBetweenCommitAndPublish),
-            Faults = $"{CrashSchedule}; unpublished events left in the outbox at each death: {string.Join(", ", leftBehind)}",
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = "counted at the platform; the drain is timed from the start of the last lifetime (which also runs the consumer)",

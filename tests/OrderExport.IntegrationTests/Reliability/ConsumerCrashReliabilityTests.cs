@@ -73,23 +73,15 @@ public sealed class ConsumerCrashReliabilityTests
         workload.ShouldHaveHadOnlyExpectedAnswers();
         // A kill may interrupt one record per partition (each has its worker) between the platform's 200 and the inbox write.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: Crashes * rig.Topics.Partitions);
-        ReliabilityReport.Record(new ScenarioResult
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S4",
+            "Consumer dies after the platform call, before the offset commit",
+            nameof(ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce),
+            $"3 lifetimes of {OrdersPerLifetime} orders; the first two killed mid-backlog with every offset commit failing "
+                + $"({string.Join("; ", kills)})") with
         {
-            Id = "S4",
-            Title = "Consumer dies after the platform call, before the offset commit",
-            Test = nameof(ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce),
-            Faults = $"3 lifetimes of {OrdersPerLifetime} orders; the first two killed mid-backlog with every offset commit failing "
-                + $"({string.Join("; ", kills)})",
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
             Redelivered = redelivered,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = sinceCrash.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = $"drain timed from the second kill, while the last lifetime's clients send their {OrdersPerLifetime} orders "

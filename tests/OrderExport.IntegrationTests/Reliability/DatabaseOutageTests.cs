@@ -49,22 +49,14 @@ public sealed class DatabaseOutageTests(KafkaTestBroker broker)
         workload.ShouldHaveHadOnlyExpectedAnswers();
         // The consumer may have called the platform and then failed to record it: one record per outage and partition.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: outages.Count * rig.Topics.Partitions);
-        ReliabilityReport.Record(new ScenarioResult
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S6",
+            "Database unreachable",
+            nameof(DatabaseUnreachable_ApiAnswers503ProblemDetails_RelayAndConsumerResume_NothingIsLost),
+            $"PostgreSQL cut off twice while orders flow: {string.Join("; then ", outages)}; "
+                + $"the API answered {workload.Unavailable} requests with 503 database-unavailable (all retried by the client)") with
         {
-            Id = "S6",
-            Title = "Database unreachable",
-            Test = nameof(DatabaseUnreachable_ApiAnswers503ProblemDetails_RelayAndConsumerResume_NothingIsLost),
-            Faults = $"PostgreSQL cut off twice while orders flow: {string.Join("; then ", outages)}; "
-                + $"the API answered {workload.Unavailable} requests with 503 database-unavailable (all retried by the client)",
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = $"the drain is timed from the end of the second outage, while the clients finish their remaining orders; service stopped in {stop.TotalSeconds:0.0} s afterwards",

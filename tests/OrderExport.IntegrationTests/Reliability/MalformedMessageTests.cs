@@ -130,23 +130,15 @@ public sealed class MalformedMessageTests(KafkaTestBroker broker)
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, expectedDeadLetters: expectedDeadLetters);
         audit.DeadLetterRecords.ShouldBe(expectedDeadLetters, "each unreadable record is on the dead-letter topic once");
         audit.KafkaDuplicates.ShouldBe(RealRecordCopies);
-        ReliabilityReport.Record(new ScenarioResult
-        {
-            Id = "S7",
-            Title = "Malformed and unknown-version records among the real ones",
-            Test = nameof(MalformedAndUnknownVersionRecordsAmongRealOrders_AreDeadLetteredOnce_AndEveryOrderIsExportedOnce),
-            Faults = $"{written.Count} bad records written straight to order-export while orders flow ({Corpus.Length} kinds x {CopiesOfEachKind}: "
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S7",
+            "Malformed and unknown-version records among the real ones",
+            nameof(MalformedAndUnknownVersionRecordsAmongRealOrders_AreDeadLetteredOnce_AndEveryOrderIsExportedOnce),
+            $"{written.Count} bad records written straight to order-export while orders flow ({Corpus.Length} kinds x {CopiesOfEachKind}: "
                 + $"{string.Join(", ", Corpus.Select(c => c.Kind))}), a third of them on real orders' keys, "
-                + $"and {RealRecordCopies} exact copies of real records",
+                + $"and {RealRecordCopies} exact copies of real records") with
+        {
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = $"expected dead letters: every unreadable record ({string.Join(", ", audit.DeadLetterTypes.Select(t => $"{t.Key}: {t.Value}"))}); "

@@ -69,22 +69,14 @@ public sealed class PlatformFailureTests(KafkaTestBroker broker)
         failedCalls.ShouldBeGreaterThan(audit.Events / 4, "a large share of the calls must really have failed");
         // Retried calls carry the same Idempotency-Key; a late 200 after a timed-out attempt is absorbed there.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: null);
-        ReliabilityReport.Record(new ScenarioResult
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S5",
+            "External platform failing many calls (5xx, timeouts, a full outage)",
+            nameof(PlatformFailingManyCallsWith5xxAndTimeouts_EveryOrderIsExportedOnce_NoneIsDeadLettered),
+            $"{FailureRate:P0} of calls answered 500/502/503/504 at random, {hung} calls hanging past the 0.5 s attempt timeout, "
+                + $"{FullOutage.TotalSeconds:0} s of nothing but 503; {failedCalls} of {app.Platform.Received.Count} platform calls failed") with
         {
-            Id = "S5",
-            Title = "External platform failing many calls (5xx, timeouts, a full outage)",
-            Test = nameof(PlatformFailingManyCallsWith5xxAndTimeouts_EveryOrderIsExportedOnce_NoneIsDeadLettered),
-            Faults = $"{FailureRate:P0} of calls answered 500/502/503/504 at random, {hung} calls hanging past the 0.5 s attempt timeout, "
-                + $"{FullOutage.TotalSeconds:0} s of nothing but 503; {failedCalls} of {app.Platform.Received.Count} platform calls failed",
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = $"the platform misbehaved for {faultLasted.TotalSeconds:0} s, until three quarters of the events had gone "

@@ -55,23 +55,15 @@ public sealed class ProduceErrorTests
             audit.PublishErrors.ShouldContain(e => e.Contains(burst[0].ToString()), $"recorded errors: {string.Join("; ", audit.PublishErrors)}");
         }
 
-        ReliabilityReport.Record(new ScenarioResult
-        {
-            Id = id,
-            Title = title,
-            Test = test,
-            Faults = $"{bursts} bursts of {string.Join(", ", burst)} answered to produce requests while orders flow "
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            id,
+            title,
+            test,
+            $"{bursts} bursts of {string.Join(", ", burst)} answered to produce requests while orders flow "
                 + $"({bursts * burst.Length} failed requests); {audit.RowsWithPublishFailures} outbox rows recorded a failed publish and were retried"
-                + (audit.PublishErrors.Count > 0 ? $" (\"{audit.PublishErrors[0]}\")" : ""),
+                + (audit.PublishErrors.Count > 0 ? $" (\"{audit.PublishErrors[0]}\")" : "")) with
+        {
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = "every injected error was met by the service's own produce requests (a probe produce without retries found none left); "

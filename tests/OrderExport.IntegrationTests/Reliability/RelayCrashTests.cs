@@ -70,23 +70,15 @@ public sealed class RelayCrashTests
             "every acknowledged-but-unmarked row must really have reached Kafka twice, or this test proves nothing");
         // The consumer's database also went away mid-record: at most one platform call per window and partition to absorb.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: Windows * rig.Topics.Partitions);
-        ReliabilityReport.Record(new ScenarioResult
-        {
-            Id = "S3",
-            Title = "Relay dies between the broker's ack and marking the rows published",
-            Test = nameof(RelayLosingItsClaimBetweenBrokerAckAndMark_RepublishesTheBatch_YetEveryOrderIsExportedOnce),
-            Faults = $"{Windows} crash windows while orders flow, each killing two claimed batches between ack and mark (broker down until the relay "
+        ReliabilityReport.Record(ScenarioResult.From(audit,
+            "S3",
+            "Relay dies between the broker's ack and marking the rows published",
+            nameof(RelayLosingItsClaimBetweenBrokerAckAndMark_RepublishesTheBatch_YetEveryOrderIsExportedOnce),
+            $"{Windows} crash windows while orders flow, each killing two claimed batches between ack and mark (broker down until the relay "
                 + "holds a claim, database connections cut, broker up: batch acknowledged, not marked, database back); "
-                + $"{string.Join(", ", republished)} rows published more than once",
+                + $"{string.Join(", ", republished)} rows published more than once") with
+        {
             OrdersSent = workload.Sent,
-            Events = audit.Events,
-            ExportedOnce = audit.ExportedOnce,
-            Lost = audit.Lost,
-            ExportedTwice = audit.ExportedTwice,
-            KafkaDuplicates = audit.KafkaDuplicates,
-            PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
-            DeadLettered = audit.DeadLetters,
-            Unpublished = audit.Unpublished,
             DrainSeconds = sinceLastWindow.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = $"drain timed from the end of the last window, while the clients finish (the final wait alone took {drain.TotalSeconds:0.0} s); "

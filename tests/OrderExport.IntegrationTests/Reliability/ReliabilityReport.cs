@@ -52,6 +52,23 @@ public sealed record ScenarioResult
     public double DurationSeconds { get; init; }
 
     public string? Notes { get; init; }
+
+    /// <summary>A row with the audit's counts; the scenario adds what only it knows (<c>with { ... }</c>).</summary>
+    public static ScenarioResult From(AuditResult audit, string id, string title, string test, string faults) => new()
+    {
+        Id = id,
+        Title = title,
+        Test = test,
+        Faults = faults,
+        Events = audit.Events,
+        ExportedOnce = audit.ExportedOnce,
+        Lost = audit.Lost,
+        ExportedTwice = audit.ExportedTwice,
+        KafkaDuplicates = audit.KafkaDuplicates,
+        PlatformDuplicateCalls = audit.PlatformDuplicateCalls,
+        DeadLettered = audit.DeadLetters,
+        Unpublished = audit.Unpublished,
+    };
 }
 
 /// <summary>
