@@ -111,6 +111,10 @@ internal static class BenchProgram
             if (options.Includes("drain"))
             {
                 yield return run => RelayDrain.RunOnceAsync(context, run, provider);
+                if (provider == DatabaseProvider.Postgres)
+                {
+                    yield return run => RelayDrain.RunOnceAsync(context, run, provider, loops: 4);
+                }
             }
         }
 

@@ -94,13 +94,13 @@ internal static class MachineFacts
     private static string Relay()
     {
         var o = new OutboxOptions();
-        return $"BatchSize={o.BatchSize}, PollInterval={o.PollInterval.TotalSeconds:0.#} s, ListenForNotifications={o.ListenForNotifications} (defaults)";
+        return $"BatchSize={o.BatchSize}, Concurrency={o.Concurrency} loop(s), PollInterval={o.PollInterval.TotalSeconds:0.#} s, ListenForNotifications={o.ListenForNotifications} (defaults)";
     }
 
     private static string Consumer()
     {
         var o = new ConsumerOptions();
-        return $"one consume loop, records handled one at a time; AutoCommitIntervalMs={o.AutoCommitIntervalMs}; fake platform answers 200 at once over loopback HTTP";
+        return $"one poll loop and a worker per assigned partition ({new KafkaOptions().Partitions}), QueuePerPartition={o.QueuePerPartition}; AutoCommitIntervalMs={o.AutoCommitIntervalMs}; fake platform answers 200 at once over loopback HTTP";
     }
 
     private static async Task<string> PostgresAsync(string connectionString)

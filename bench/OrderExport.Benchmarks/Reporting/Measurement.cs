@@ -55,6 +55,8 @@ internal static class Metrics
     public const string Backlog = "backlog";
     public const string MeanWriteMs = "mean_write_ms";
     public const string MeanRecordMs = "mean_record_ms";
+
+    public const string DbMsPerRecord = "db_ms_per_record";
     public const string DbShare = "db_share";
     public const string Lost = "lost";
     public const string ProcessCpuPer1k = "cpu_s_per_1k";

@@ -23,6 +23,13 @@ internal static class Report
         LatencyTable(md, context);
         Cost(md, context);
         Targets(md, context);
+        var limits = Limits.Explain(context).ToList();
+        if (limits.Count > 0)
+        {
+            md.AppendLine("## What sets the pace").AppendLine();
+            limits.ForEach(l => md.AppendLine($"- {l}"));
+            md.AppendLine();
+        }
 
         md.AppendLine("## Environment").AppendLine();
         md.AppendLine("| | |").AppendLine("|---|---|");
@@ -70,7 +77,12 @@ internal static class Report
 
         if (m.Has(Metrics.MeanRecordMs))
         {
-            details.Add(Invariant($"{m[Metrics.MeanRecordMs]:0.0} ms per record, one record at a time"));
+            details.Add(Invariant($"{m[Metrics.MeanRecordMs]:0.00} ms of wall time per record, {new OrderExport.Messaging.KafkaOptions().Partitions} partitions handled side by side"));
+        }
+
+        if (m.Has(Metrics.DbMsPerRecord))
+        {
+            details.Add(Invariant($"{m[Metrics.DbMsPerRecord]:0.00} ms of database round trips per record (summed over the workers)"));
         }
 
         if (m.Has(Metrics.DbShare))

@@ -14,13 +14,18 @@ namespace OrderExport.Benchmarks.Scenarios;
 /// </summary>
 internal static class RelayDrain
 {
-    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider)
+    /// <summary>Key of the drain measurement with <paramref name="loops"/> relay loops (1: the service default).</summary>
+    public static string Key(DatabaseProvider provider, int loops = 1) =>
+        $"drain.{BenchContext.Tag(provider)}" + (loops == 1 ? "" : $".loops{loops}");
+
+    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider, int loops = 1)
     {
         var options = context.Options;
         var history = options.DrainHistory > 0 ? $" behind {options.DrainHistory:N0} published rows (analysed)" : "";
+        var relay = loops == 1 ? "" : $", {loops} relay loops (Outbox:Concurrency={loops})";
         var measurement = context.Measure(
-            $"drain.{BenchContext.Tag(provider)}", "Pipeline",
-            $"Relay drain of {options.DrainRows:N0} seeded outbox rows{history}, {BenchContext.Label(provider)}", "events/s");
+            Key(provider, loops), "Pipeline",
+            $"Relay drain of {options.DrainRows:N0} seeded outbox rows{history}, {BenchContext.Label(provider)}{relay}", "events/s");
         measurement.Notes["partitions"] = options.DrainPartitions.ToString(CultureInfo.InvariantCulture);
 
         await using var database = await context.NewDatabaseAsync(provider);
@@ -36,6 +41,11 @@ internal static class RelayDrain
 
         var settings = ServiceHost.Settings(database, options, partitions: options.DrainPartitions);
         settings["Consumer:Enabled"] = "false";
+        if (loops != 1)
+        {
+            settings["Outbox:Concurrency"] = loops.ToString(CultureInfo.InvariantCulture);
+        }
+
         await using var host = await ServiceHost.StartAsync(settings);
         // More instances relaying the same table (PostgreSQL: FOR UPDATE SKIP LOCKED), on the same broker.
         var others = new List<ServiceHost>();
