@@ -26,7 +26,7 @@ public static class PersistenceServiceCollectionExtensions
             _ = database.Provider switch
             {
                 DatabaseProvider.Postgres => options.UseNpgsql(database.ConnectionString),
-                DatabaseProvider.Sqlite => options.UseSqlite(database.ConnectionString),
+                DatabaseProvider.Sqlite => options.UseSqlite(database.ConnectionString).AddInterceptors(new SqliteBusyTimeoutInterceptor()),
                 _ => throw new InvalidOperationException($"Unsupported {DatabaseOptions.Section}:Provider '{database.Provider}'."),
             };
             options.AddInterceptors(sp.GetRequiredService<DomainEventsInterceptor>());

@@ -10,6 +10,22 @@ namespace OrderExport.IntegrationTests.Foundation;
 /// <summary>The EF Core model maps onto the schema scripts of both providers.</summary>
 public sealed class PersistenceRoundTripTests(KafkaTestBroker broker)
 {
+    /// <summary>
+    /// Writers queue for SQLite's one write lock inside SQLite (busy_timeout), not in
+    /// Microsoft.Data.Sqlite's 150 ms sleep-and-retry loop.
+    /// </summary>
+    [Fact]
+    public async Task SqliteConnections_WaitForTheWriteLockInsideSqlite()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Sqlite, database.ConnectionString);
+        app.Start();
+
+        var busyTimeout = await app.WithDb(db => db.Database.SqlQueryRaw<long>("PRAGMA busy_timeout").ToListAsync(TestContext.Current.CancellationToken));
+
+        busyTimeout.ShouldHaveSingleItem().ShouldBe(SqliteBusyTimeoutInterceptor.BusyTimeoutMs);
+    }
+
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
