@@ -13,7 +13,7 @@ namespace OrderExport.Messaging;
 ///   "Partitions": 3,
 ///   "DeadLetterTopic": "order-export.dlq",
 ///   "ConsumerGroup": "order-export-consumer",
-///   "Producer": { "LingerMs": 5, "BatchSize": 1000000, "CompressionType": "lz4", "MessageTimeoutMs": 30000 }
+///   "Producer": { "LingerMs": 0, "BatchSize": 1000000, "CompressionType": "lz4", "MessageTimeoutMs": 30000 }
 /// }
 /// </code>
 /// </summary>
@@ -46,8 +46,14 @@ public sealed class KafkaOptions
 
     public sealed class ProducerSettings
     {
+        /// <summary>
+        /// 0: send at once. The relay produces a whole claimed batch in one go, so it batches without
+        /// lingering; librdkafka's 5 ms default only added 5 ms to every event's commit → ack
+        /// (benchmark: p50 6.5 → 1.5 ms at 10% load, relay drain unchanged). Raise it for producers
+        /// that send one record at a time at high rates.
+        /// </summary>
         [Range(0, 1000)]
-        public int LingerMs { get; set; } = 5;
+        public int LingerMs { get; set; }
 
         [Range(1, 100_000_000)]
         public int BatchSize { get; set; } = 1_000_000;
