@@ -200,8 +200,8 @@ reports its progress history and the consumer's lag per partition.
 
 - **Counts** are chosen so the whole suite runs in a few minutes on a 2-core CI machine that also runs the
   rest of the tests: 400-600 orders per scenario (plus 2 re-exports for every fifth order, so 560-840
-  events), about 4,000 orders and 5,600 events in all. The consumer handles one record at a time (about 50-100 events/s
-  here, sharing two cores with everything else), so it is the pace-maker of every drain.
+  events), about 4,000 orders and 5,600 events in all. The consumer handles its three partitions side by side, one
+  record at a time each; sharing two cores with everything else it is still the pace-maker of every drain.
 - **Settings** are the service's own, with the integration-test defaults of `OrderExportApp` (relay retry
   0.1-1 s, platform attempt timeout 0.5 s, 3 retries, total 3 s, one delivery round); scenarios that change
   more say so in their notes. Drain times therefore reflect those settings and this machine, not production.
@@ -209,8 +209,8 @@ reports its progress history and the consumer's lag per partition.
   stopping token shows up as a failed stop-time check, not a stalled suite.
 - **Drains** after database faults (S3, S6) are mostly waiting, not work: the consumer retries the record in
   hand with exponential backoff capped by `Consumer:InfrastructureRetryMaxDelay` (30 s, the service's
-  default, kept here). Repeated cuts push it towards the cap, so it may sleep up to 30 s after the database
-  is back before it catches up (about 30 events/s here). A lower cap recovers sooner at the price of more
+  default, kept here). Repeated cuts push it towards the cap, so each partition's worker may sleep up to 30 s
+  after the database is back before it catches up. A lower cap recovers sooner at the price of more
   attempts against a database that is still down.
 - **The broker** is librdkafka's mock cluster: the real protocol (idempotent produce, consumer groups,
   commits), not a real Kafka's failure modes (leader elections, ISR shrinkage). Broker faults are what the

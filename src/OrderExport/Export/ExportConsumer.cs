@@ -110,6 +110,14 @@ public sealed partial class ExportConsumer(
                     continue;
                 }
 
+                if (held.ContainsKey(result.TopicPartition))
+                {
+                    // Fetched before the pause took hold (librdkafka should not hand it out): read it
+                    // again after the held record, rather than queue it ahead of that one.
+                    consumer.Seek(result.TopicPartitionOffset);
+                    continue;
+                }
+
                 if (!workers.TryGetValue(result.TopicPartition, out var worker))
                 {
                     worker = StartWorker(consumer, settings.QueuePerPartition, running, stoppingToken);
