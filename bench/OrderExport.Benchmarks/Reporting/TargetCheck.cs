@@ -42,22 +42,23 @@ internal static class TargetCheck
                 continue;
             }
 
+            // As the issue states them: from the commit (SaveChanges returned) to the broker's ack.
             if (fraction == 0.1)
             {
-                yield return ("send→ack p50 ≤ 5 ms at 10% load (relay, default configuration)",
-                    Invariant($"{relay["send_ack_p50"]:0.0} ms (commit→ack {relay["commit_ack_p50"]:0.0} ms)"), relay["send_ack_p50"] <= 5);
-                yield return ("send→ack p99 ≤ 20 ms at 10% load (relay, default configuration)",
-                    Invariant($"{relay["send_ack_p99"]:0.0} ms (commit→ack {relay["commit_ack_p99"]:0.0} ms)"), relay["send_ack_p99"] <= 20);
+                yield return ("commit→ack p50 ≤ 5 ms at 10% load (relay, default configuration)",
+                    Invariant($"{relay["commit_ack_p50"]:0.0} ms (from the intended send, commit included: {relay["send_ack_p50"]:0.0} ms)"), relay["commit_ack_p50"] <= 5);
+                yield return ("commit→ack p99 ≤ 20 ms at 10% load (relay, default configuration)",
+                    Invariant($"{relay["commit_ack_p99"]:0.0} ms (from the intended send: {relay["send_ack_p99"]:0.0} ms)"), relay["commit_ack_p99"] <= 20);
             }
 
             if (context.Find(Latency.Key(Delivery.DirectPublish, fraction)) is { } direct)
             {
-                var p50 = relay["send_ack_p50"] / direct["send_ack_p50"];
-                var p99 = relay["send_ack_p99"] / direct["send_ack_p99"];
-                yield return (Invariant($"send→ack p50 ≤ 2× direct publish at {fraction * 100:0}% load"),
-                    Invariant($"{relay["send_ack_p50"]:0.0} vs {direct["send_ack_p50"]:0.0} ms = {p50:0.00}×"), p50 <= 2);
-                yield return (Invariant($"send→ack p99 ≤ 3× direct publish at {fraction * 100:0}% load"),
-                    Invariant($"{relay["send_ack_p99"]:0.0} vs {direct["send_ack_p99"]:0.0} ms = {p99:0.00}×"), p99 <= 3);
+                var p50 = relay["commit_ack_p50"] / direct["commit_ack_p50"];
+                var p99 = relay["commit_ack_p99"] / direct["commit_ack_p99"];
+                yield return (Invariant($"commit→ack p50 ≤ 2× direct publish at {fraction * 100:0}% load"),
+                    Invariant($"{relay["commit_ack_p50"]:0.0} vs {direct["commit_ack_p50"]:0.0} ms = {p50:0.00}×"), p50 <= 2);
+                yield return (Invariant($"commit→ack p99 ≤ 3× direct publish at {fraction * 100:0}% load"),
+                    Invariant($"{relay["commit_ack_p99"]:0.0} vs {direct["commit_ack_p99"]:0.0} ms = {p99:0.00}×"), p99 <= 3);
             }
         }
     }

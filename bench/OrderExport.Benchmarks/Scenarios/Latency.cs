@@ -18,6 +18,12 @@ internal enum Delivery
 
     /// <summary>The Spring sample: commit, then publish directly (no outbox).</summary>
     DirectPublish,
+
+    /// <summary>The relay with the producer lingering 5 ms (librdkafka's default), for comparison.</summary>
+    RelayLinger5,
+
+    /// <summary>The direct publish with the producer lingering 5 ms, the baseline of <see cref="RelayLinger5"/>.</summary>
+    DirectPublishLinger5,
 }
 
 /// <summary>
@@ -41,8 +47,11 @@ internal static class Latency
         {
             Delivery.RelayDefault => "Relay, default configuration",
             Delivery.RelayPolling => "Relay, polling only (1 s)",
+            Delivery.RelayLinger5 => "Relay, default configuration but linger.ms=5",
+            Delivery.DirectPublishLinger5 => "Direct publish after commit, linger.ms=5",
             _ => "Direct publish after commit (Spring sample)",
         };
+        var direct = delivery is Delivery.DirectPublish or Delivery.DirectPublishLinger5;
         var measurement = context.Measure(Key(delivery, fraction), "Latency", $"{name}, {fraction * 100:0}% load", "ms");
         measurement.Notes["rate"] = rate.ToString("0", CultureInfo.InvariantCulture);
 
@@ -52,9 +61,14 @@ internal static class Latency
         {
             settings["Outbox:ListenForNotifications"] = "false";
         }
-        else if (delivery == Delivery.DirectPublish)
+        else if (direct)
         {
             settings["Outbox:RelayEnabled"] = "false";
+        }
+
+        if (delivery is Delivery.RelayLinger5 or Delivery.DirectPublishLinger5)
+        {
+            settings["Kafka:Producer:LingerMs"] = "5";
         }
 
         await using var host = await ServiceHost.StartAsync(settings);
@@ -72,7 +86,7 @@ internal static class Latency
         var samples = new ConcurrentDictionary<Guid, Sample>();
         async Task Send(DateTime intendedUtc)
         {
-            if (delivery == Delivery.DirectPublish)
+            if (direct)
             {
                 var (orderId, committed, ack) = await OrderWrites.CommitThenPublishAsync(withoutInterceptor, host.Producer.Producer, host.Topic);
                 await ack;
@@ -100,7 +114,7 @@ internal static class Latency
 
         var measured = samples.Where(s => !warmUpOrders.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value);
         var exportedAt = await WaitForExportsAsync(host, measured.Keys, TimeSpan.FromSeconds(20));
-        var publishedAt = delivery == Delivery.DirectPublish ? null : await database.PublishedAtByOrderAsync();
+        var publishedAt = direct ? null : await database.PublishedAtByOrderAsync();
 
         var paths = Metrics.LatencyPaths.ToDictionary(p => p, _ => new List<double>());
         var incomplete = 0;
