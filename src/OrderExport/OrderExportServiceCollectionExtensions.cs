@@ -78,6 +78,7 @@ public static class OrderExportServiceCollectionExtensions
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton<ExportHandler>();
         services.AddHostedService<ExportConsumer>();
+        services.AddHostedService<InboxCleanupService>();
 
         services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section));
 

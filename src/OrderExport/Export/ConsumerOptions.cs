@@ -14,7 +14,9 @@ namespace OrderExport.Export;
 ///   "DeliveryRounds": 3,              // platform retry budgets spent on one message before it is dead-lettered
 ///   "RoundDelay": "00:00:01",         // pause between rounds, and while the circuit breaker is open
 ///   "MaxCircuitWait": "00:02:00",     // how long one event waits on an open circuit before it is dead-lettered
-///   "InfrastructureRetryMaxDelay": "00:00:30"
+///   "InfrastructureRetryMaxDelay": "00:00:30",
+///   "InboxRetention": "14.00:00:00",  // inbox rows of exported events are kept this long: more than order-export's retention
+///   "InboxCleanupInterval": "00:10:00"
 /// }
 /// </code>
 /// </summary>
@@ -51,4 +53,15 @@ public sealed class ConsumerOptions
 
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan InfrastructureRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the inbox remembers an exported event. Longer than the retention of
+    /// <c>order-export</c> (Kafka keeps it 7 days unless told otherwise), or a copy read after a consumer-group
+    /// reset could be exported again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan InboxRetention { get; set; } = TimeSpan.FromDays(14);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan InboxCleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
