@@ -23,7 +23,10 @@ elapsed=$(($(date +%s) - started))
 
 target="docs/reliability.md"
 ((status == 0)) || target="$out/reliability.md"
+# Rendered aside first: redirecting straight into the tracked page would make the renderer's
+# "uncommitted changes" check see the page it is writing.
 python3 eng/render-reliability-report.py "$ORDEREXPORT_RELIABILITY_REPORT" \
-  --wall-clock-seconds "$elapsed" --summary "$(tail -n 1 "$out/test-output.txt")" >"$target"
+  --wall-clock-seconds "$elapsed" --summary "$(tail -n 1 "$out/test-output.txt")" >"$out/rendered.md"
+mv "$out/rendered.md" "$target"
 echo "rendered $target"
 exit "$status"
