@@ -11,46 +11,22 @@ namespace OrderExport.Export;
 /// retention of <c>order-export</c>), so the row no longer guards against anything. Rows of
 /// dead-lettered events stay: a replay or a redelivery still needs to know about them.
 /// </summary>
-internal sealed partial class InboxCleanupService(
+internal sealed class InboxCleanupService(
     IServiceScopeFactory scopes,
     IOptions<ConsumerOptions> options,
     TimeProvider time,
-    ILogger<InboxCleanupService> logger) : BackgroundService
+    ILogger<InboxCleanupService> logger) : RetentionCleanup(scopes, time, logger)
 {
-    private const int DeleteBatch = 5_000;
+    protected override TimeSpan Interval => options.Value.InboxCleanupInterval;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PeriodicWork.RunAsync(options.Value.InboxCleanupInterval, time, async ct =>
-        {
-            var deleted = await CleanupAsync(ct);
-            if (deleted > 0)
-            {
-                LogCleaned(deleted);
-            }
-        }, LogCleanupFailed, stoppingToken);
+    protected override TimeSpan Retention => options.Value.InboxRetention;
 
-    internal async Task<int> CleanupAsync(CancellationToken cancellationToken)
-    {
-        var cutoff = time.GetUtcNow().UtcDateTime - options.Value.InboxRetention;
-        var total = 0;
-        int deleted;
-        do
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            deleted = await scope.ServiceProvider.GetRequiredService<OrderExportDbContext>().InboxMessages
-                .Where(m => m.Outcome == InboxOutcome.Exported && m.HandledAtUtc < cutoff)
-                .OrderBy(m => m.HandledAtUtc)
-                .Take(DeleteBatch)
-                .ExecuteDeleteAsync(cancellationToken);
-            total += deleted;
-        }
-        while (deleted == DeleteBatch);
-        return total;
-    }
+    protected override string Rows => "inbox rows of exported events";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Deleted} inbox rows of exported events past retention")]
-    private partial void LogCleaned(int deleted);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox clean-up failed; trying again next interval")]
-    private partial void LogCleanupFailed(Exception exception);
+    protected override Task<int> DeleteAsync(IServiceProvider services, DateTime cutoffUtc, int limit, CancellationToken cancellationToken) =>
+        services.GetRequiredService<OrderExportDbContext>().InboxMessages
+            .Where(m => m.Outcome == InboxOutcome.Exported && m.HandledAtUtc < cutoffUtc)
+            .OrderBy(m => m.HandledAtUtc)
+            .Take(limit)
+            .ExecuteDeleteAsync(cancellationToken);
 }
