@@ -15,7 +15,7 @@ namespace OrderExport.Export;
 ///   "RoundDelay": "00:00:01",         // pause between rounds, and while the circuit breaker is open
 ///   "MaxCircuitWait": "00:02:00",     // how long one event waits on an open circuit before it is dead-lettered
 ///   "InfrastructureRetryMaxDelay": "00:00:30",
-///   "InboxRetention": "14.00:00:00",  // inbox rows of exported events are kept this long: more than order-export's retention
+///   "InboxRetention": "30.00:00:00",  // inbox rows of exported events are kept this long: well past order-export's retention
 ///   "InboxCleanupInterval": "00:10:00"
 /// }
 /// </code>
@@ -55,12 +55,13 @@ public sealed class ConsumerOptions
     public TimeSpan InfrastructureRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long the inbox remembers an exported event. Longer than the retention of
-    /// <c>order-export</c> (Kafka keeps it 7 days unless told otherwise), or a copy read after a consumer-group
-    /// reset could be exported again.
+    /// How long the inbox remembers an exported event: longer than a record can stay on
+    /// <c>order-export</c>, or a copy read after a consumer-group reset could be exported again.
+    /// Kafka deletes whole segments, so with its defaults (7-day retention, 7-day segments) a
+    /// record may live about 14 days; 30 leaves a margin. Shorter only with a shorter topic retention.
     /// </summary>
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
-    public TimeSpan InboxRetention { get; set; } = TimeSpan.FromDays(14);
+    public TimeSpan InboxRetention { get; set; } = TimeSpan.FromDays(30);
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan InboxCleanupInterval { get; set; } = TimeSpan.FromMinutes(10);

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
@@ -45,6 +47,7 @@ public sealed partial class ExportConsumer(
 
         // Cancelled when the host stops or a worker fails unexpectedly (the loop then rethrows it).
         using var running = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var failures = new ConcurrentQueue<ExceptionDispatchInfo>();
         var workers = new Dictionary<TopicPartition, PartitionWorker>();
         // A record whose partition's queue was full: its partition is paused until it fits.
         var held = new Dictionary<TopicPartition, ConsumeResult<byte[], byte[]>>();
@@ -59,9 +62,9 @@ public sealed partial class ExportConsumer(
                     c.Resume([partition]);
                 }
 
-                // Each worker finishes the record in hand and stores its offset; what it had queued
-                // was not stored, so the next owner starts right there.
-                StopWorkers(workers, revoked);
+                // Each worker gets a moment to finish the record in hand and store its offset; what
+                // it had queued was not stored, so the next owner starts right there.
+                StopWorkers(workers, revoked, RevokeGrace);
                 // Hand over what we handled; the next owner starts right after it.
                 TryCommit(c);
                 foreach (var partition in revoked)
@@ -120,7 +123,7 @@ public sealed partial class ExportConsumer(
 
                 if (!workers.TryGetValue(result.TopicPartition, out var worker))
                 {
-                    worker = StartWorker(consumer, settings.QueuePerPartition, running, stoppingToken);
+                    worker = StartWorker(consumer, settings.QueuePerPartition, running, failures, stoppingToken);
                     workers[result.TopicPartition] = worker;
                 }
 
@@ -141,15 +144,14 @@ public sealed partial class ExportConsumer(
         finally
         {
             running.Cancel();
-            var work = workers.Values.Select(w => w.Work).ToList();
-            StopWorkers(workers, workers.Keys.ToList());
-            var failed = work.Select(w => w.Exception).FirstOrDefault(e => e is not null);
+            // Stopping, failed or fatal: nothing in hand is finished first (it was not stored).
+            StopWorkers(workers, workers.Keys.ToList(), TimeSpan.Zero);
             // Commits the stored offsets and leaves the group, so partitions move on at once.
             consumer.Close();
             LogStopped();
-            if (failed is not null && !stoppingToken.IsCancellationRequested)
+            if (!stoppingToken.IsCancellationRequested && failures.TryPeek(out var failure))
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.InnerException ?? failed);
+                failure.Throw();
             }
         }
     }
@@ -157,60 +159,81 @@ public sealed partial class ExportConsumer(
     private static readonly TimeSpan HeldRecordRetry = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
+    /// How long a revoked partition's worker may go on with the record in hand. The rebalance waits
+    /// for it (and this instance polls nothing meanwhile), so a record stuck in platform retries or
+    /// a database outage is abandoned instead: unstored, its next owner handles it again, and the
+    /// inbox or the platform's Idempotency-Key absorbs a call that had already gone out.
+    /// </summary>
+    private static readonly TimeSpan RevokeGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The records of one partition, handled strictly in offset order (so every order's events keep
     /// their order) beside the other partitions' workers. Only this worker stores the partition's
-    /// offsets, each after its record was handled.
+    /// offsets, each after its record was handled. <see cref="Revoked"/> stops it taking the next
+    /// record; <see cref="Abandon"/> (cancelled with the host, or after a grace) ends the record in hand.
     /// </summary>
-    private sealed record PartitionWorker(Channel<ConsumeResult<byte[], byte[]>> Queue, CancellationTokenSource Revoked, Task Work);
+    private sealed record PartitionWorker(
+        Channel<ConsumeResult<byte[], byte[]>> Queue, CancellationTokenSource Revoked, CancellationTokenSource Abandon, Task Work);
 
-    private PartitionWorker StartWorker(IConsumer<byte[], byte[]> consumer, int capacity, CancellationTokenSource running, CancellationToken stoppingToken)
+    private PartitionWorker StartWorker(IConsumer<byte[], byte[]> consumer, int capacity, CancellationTokenSource running,
+        ConcurrentQueue<ExceptionDispatchInfo> failures, CancellationToken stoppingToken)
     {
         var queue = Channel.CreateBounded<ConsumeResult<byte[], byte[]>>(
             new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
         var revoked = CancellationTokenSource.CreateLinkedTokenSource(running.Token);
+        var abandon = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var work = Task.Run(async () =>
         {
             try
             {
-                await WorkAsync(consumer, queue.Reader, revoked.Token, stoppingToken);
+                await WorkAsync(consumer, queue.Reader, revoked.Token, abandon.Token);
             }
             catch (OperationCanceledException) when (revoked.IsCancellationRequested)
             {
-                // Revoked or stopping: the queued records were not stored and go to the next owner.
+                // Revoked or stopping: what was not stored goes to the next owner.
             }
-            catch
+            catch (Exception ex)
             {
-                running.Cancel(); // The poll loop rethrows it: a consumer that cannot handle records must not look alive.
-                throw;
+                // The poll loop rethrows it: a consumer that cannot handle records must not look alive.
+                failures.Enqueue(ExceptionDispatchInfo.Capture(ex));
+                running.Cancel();
             }
         }, CancellationToken.None);
-        return new PartitionWorker(queue, revoked, work);
+        return new PartitionWorker(queue, revoked, abandon, work);
     }
 
-    private static void StopWorkers(Dictionary<TopicPartition, PartitionWorker> workers, IEnumerable<TopicPartition> partitions)
+    private static void StopWorkers(Dictionary<TopicPartition, PartitionWorker> workers, IReadOnlyCollection<TopicPartition> partitions, TimeSpan grace)
     {
+        var stopping = new List<PartitionWorker>();
         foreach (var partition in partitions)
         {
             if (workers.Remove(partition, out var worker))
             {
                 worker.Revoked.Cancel();
                 worker.Queue.Writer.TryComplete();
-                // The record in hand is finished (or, when stopping, abandoned unstored).
-                ((IAsyncResult)worker.Work).AsyncWaitHandle.WaitOne();
-                worker.Revoked.Dispose();
+                worker.Abandon.CancelAfter(grace);
+                stopping.Add(worker);
             }
+        }
+
+        foreach (var worker in stopping)
+        {
+            // The worker never throws (see StartWorker); this only waits for it.
+            ((IAsyncResult)worker.Work).AsyncWaitHandle.WaitOne();
+            worker.Revoked.Dispose();
+            worker.Abandon.Dispose();
         }
     }
 
     private async Task WorkAsync(
-        IConsumer<byte[], byte[]> consumer, ChannelReader<ConsumeResult<byte[], byte[]>> queue, CancellationToken revoked, CancellationToken stoppingToken)
+        IConsumer<byte[], byte[]> consumer, ChannelReader<ConsumeResult<byte[], byte[]>> queue, CancellationToken revoked, CancellationToken abandon)
     {
         while (await queue.WaitToReadAsync(revoked))
         {
             while (!revoked.IsCancellationRequested && queue.TryRead(out var result))
             {
-                // Not the revocation token: a record started is finished, so its offset can be stored.
-                await HandleUntilDoneAsync(IncomingRecord.From(result), stoppingToken);
+                // Not the revocation token: a record started gets its grace to finish and be stored.
+                await HandleUntilDoneAsync(IncomingRecord.From(result), abandon);
                 try
                 {
                     consumer.StoreOffset(result);
@@ -233,21 +256,22 @@ public sealed partial class ExportConsumer(
         }
     }
 
-    private async Task HandleUntilDoneAsync(IncomingRecord record, CancellationToken stoppingToken)
+    /// <summary>Retries the record on infrastructure failures until it is handled or <paramref name="abandon"/> fires.</summary>
+    private async Task HandleUntilDoneAsync(IncomingRecord record, CancellationToken abandon)
     {
         for (var failures = 1; ; failures++)
         {
             try
             {
-                await handler.HandleAsync(record, stoppingToken);
+                await handler.HandleAsync(record, abandon);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
             {
                 var delay = Backoff.Exponential(failures, TimeSpan.FromMilliseconds(200), consumerOptions.Value.InfrastructureRetryMaxDelay);
                 LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), delay);
                 metrics.Handled(ExportHandler.Outcomes.Retried);
-                await Task.Delay(delay, time, stoppingToken);
+                await Task.Delay(delay, time, abandon);
             }
         }
     }
