@@ -45,10 +45,10 @@ public sealed class TopicReader : IDisposable
     /// Everything read so far, after reading every partition up to its end as the broker reports it
     /// now: no record acknowledged before this call can be missing.
     /// </summary>
-    public IReadOnlyList<ReadRecord> ReadToEnd()
+    public IReadOnlyList<ReadRecord> ReadToEnd(TimeSpan? timeout = null)
     {
         var ends = _consumer.Assignment.ToDictionary(tp => tp.Partition.Value, tp => _consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (ends.Any(end => _next.GetValueOrDefault(end.Key) < end.Value))
         {
             if (!TryRead(TimeSpan.FromMilliseconds(100)) && DateTime.UtcNow > deadline)

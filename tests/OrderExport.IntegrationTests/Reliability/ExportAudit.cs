@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
 using Npgsql;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Outbox;
@@ -197,46 +195,10 @@ public static class ExportAudit
     /// <summary>All records of a topic up to its high watermarks, and how many repeat an event id already seen.</summary>
     public static (int Records, int Duplicates) CountTopic(KafkaTestBroker broker, string topic, int partitions)
     {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = broker.BootstrapServers,
-            GroupId = $"audit-{Guid.NewGuid():N}",
-            EnableAutoCommit = false,
-            FetchWaitMaxMs = 10,
-        }).Build();
-        var ends = Enumerable.Range(0, partitions)
-            .Select(p => new TopicPartition(topic, p))
-            .ToDictionary(tp => tp.Partition.Value, tp => consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
-        consumer.Assign(ends.Where(e => e.Value > 0).Select(e => new TopicPartitionOffset(topic, e.Key, Offset.Beginning)));
-        var remaining = ends.Where(e => e.Value > 0).ToDictionary();
-        var seen = new HashSet<string>();
-        var records = 0;
-        var duplicates = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (remaining.Count > 0)
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"reading {topic} to its end");
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result?.Message is null)
-            {
-                continue;
-            }
-
-            records++;
-            var eventId = result.Message.Headers?.FirstOrDefault(h => h.Key == MessageHeaders.EventId)?.GetValueBytes();
-            if (eventId is not null && !seen.Add(Encoding.UTF8.GetString(eventId)))
-            {
-                duplicates++;
-            }
-
-            if (result.Offset.Value + 1 >= remaining.GetValueOrDefault(result.Partition.Value, long.MaxValue))
-            {
-                remaining.Remove(result.Partition.Value);
-            }
-        }
-
-        consumer.Close();
-        return (records, duplicates);
+        using var reader = new TopicReader(broker, topic, partitions);
+        var records = reader.ReadToEnd(TimeSpan.FromSeconds(60));
+        var eventIds = records.Select(r => r.Headers.GetValueOrDefault(MessageHeaders.EventId)).OfType<string>().ToList();
+        return (records.Count, eventIds.Count - eventIds.Distinct().Count());
     }
 
     private sealed record OutboxEvent(Guid EventId, Guid OrderId, int Sequence, bool Published, int Attempts, string? LastError);
