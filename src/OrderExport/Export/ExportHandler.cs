@@ -126,8 +126,8 @@ public sealed partial class ExportHandler(
     private static Task<List<int>> FindAsync(OrderExportDbContext db, Guid orderId, Guid eventId, CancellationToken cancellationToken) =>
         db.InboxMessages.Where(m => m.EventId == eventId).Select(_ => Found.Handled).Take(1)
             .Concat(db.ParkedMessages.Where(p => p.EventId == eventId).Select(_ => Found.Handled).Take(1))
-            .Concat(db.DeadLetters.Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved).Select(_ => Found.UnresolvedDeadLetter).Take(1))
-            .Concat(db.ParkedMessages.Where(p => p.OrderId == orderId).Select(_ => Found.Parked).Take(1))
+            .Concat(ParkedEvents.UnresolvedDeadLetters(db, orderId).Select(_ => Found.UnresolvedDeadLetter).Take(1))
+            .Concat(ParkedEvents.Parked(db, orderId).Select(_ => Found.Parked).Take(1))
             .Distinct()
             .ToListAsync(cancellationToken);
 

@@ -16,11 +16,18 @@ public sealed partial class ParkedEvents(
     TimeProvider time,
     ILogger<ParkedEvents> logger)
 {
+    /// <summary>The order's dead letters that hold its later events.</summary>
+    public static IQueryable<DeadLetter> UnresolvedDeadLetters(OrderExportDbContext db, Guid orderId) =>
+        db.DeadLetters.Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved);
+
+    public static IQueryable<ParkedMessage> Parked(OrderExportDbContext db, Guid orderId) =>
+        db.ParkedMessages.Where(p => p.OrderId == orderId);
+
     public static Task<bool> HasUnresolvedDeadLetterAsync(OrderExportDbContext db, Guid orderId, CancellationToken cancellationToken) =>
-        db.DeadLetters.AnyAsync(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved, cancellationToken);
+        UnresolvedDeadLetters(db, orderId).AnyAsync(cancellationToken);
 
     public static Task<bool> HasParkedAsync(OrderExportDbContext db, Guid orderId, CancellationToken cancellationToken) =>
-        db.ParkedMessages.AnyAsync(p => p.OrderId == orderId, cancellationToken);
+        Parked(db, orderId).AnyAsync(cancellationToken);
 
     public async Task ParkAsync(OrderExportDbContext db, IncomingRecord record, ExportEvent exportEvent, CancellationToken cancellationToken)
     {

@@ -42,10 +42,10 @@ public sealed partial class OutboxRelay(
         // whose order has an earlier unpublished one, so several loops relay at once as safely as
         // several instances do (ADR 5). SQLite's claim holds no lock: one loop.
         var loops = dialect.ClaimHoldsTransaction ? _options.Concurrency : 1;
-        return Task.WhenAll(Enumerable.Range(0, loops).Select(_ => RelayLoopAsync(stoppingToken)));
+        return Task.WhenAll(Enumerable.Range(0, loops).Select(_ => RelayLoopAsync(wakeAnother: loops > 1, stoppingToken)));
     }
 
-    private async Task RelayLoopAsync(CancellationToken stoppingToken)
+    private async Task RelayLoopAsync(bool wakeAnother, CancellationToken stoppingToken)
     {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -68,19 +68,23 @@ public sealed partial class OutboxRelay(
 
             if (claimed == _options.BatchSize)
             {
-                // A full batch: there is probably more. Wake an idle loop to claim alongside.
-                signal.Notify();
+                // A full batch: there is probably more. Claim again at once, and wake an idle loop to
+                // claim alongside (with one loop the signal would only cut its next wait short).
+                if (wakeAnother)
+                {
+                    signal.Notify();
+                }
+
+                continue;
             }
-            else
+
+            try
             {
-                try
-                {
-                    await signal.WaitAsync(_options.PollInterval, stoppingToken);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
+                await signal.WaitAsync(_options.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
         }
     }
