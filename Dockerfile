@@ -1,8 +1,9 @@
 # OrderExport service image: build with the .NET SDK, run on the smaller ASP.NET runtime image.
 #   docker build -t orderexport:dev .        (docker compose builds it too: docker-compose.yml)
 # NuGet's librdkafka.redist brings Confluent.Kafka's native library for linux-x64 and
-# linux-arm64, so nothing else is installed. (Directory.Build.props adds a locally built copy
-# only on machines whose NuGet lacks it; inside this build that folder does not exist.)
+# linux-arm64 (runtimes/<rid>/native/ in the publish output), so nothing else is installed. On
+# x64 this Debian-based runtime image lacks the default build's libsasl2.so.3; the service loads
+# the package's centos8 variant instead (docs/decisions/0002-native-librdkafka.md).
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src

@@ -9,8 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eng/ensure-librdkafka.sh
-
 eval "$(eng/start-postgres.sh)"
 trap eng/stop-postgres.sh EXIT
 

@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# Tools the tests call besides .NET: docker-compose (v1, from Debian) validates our compose
-# files offline. Installed when missing in CI as root; elsewhere we name the package.
+# Debian packages the tests need besides .NET:
+#   docker-compose  validates the compose file offline (Debian's v1)
+#   postgresql      server binaries for the private test cluster (eng/start-postgres.sh; it stays stopped)
+# Installs the missing ones when it can (root, or passwordless sudo) and says so in one line;
+# otherwise names them and stops.
 set -euo pipefail
-if ! command -v docker-compose >/dev/null; then
-  if [[ "${CI:-}" == "true" && "$(id -u)" == "0" ]]; then
-    echo "[tools] installing docker-compose" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null \
-      || { echo "[tools] ERROR: apt-get install docker-compose failed" >&2; exit 1; }
-  else
-    echo "[tools] ERROR: docker-compose not found (the compose-file tests need it to validate offline); install it with: sudo apt-get install docker-compose" >&2
-    exit 1
-  fi
+
+missing=()
+command -v docker-compose >/dev/null || missing+=(docker-compose)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+((${#missing[@]} == 0)) && exit 0
+
+if [[ "$(id -u)" == "0" ]]; then
+  as_root=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  echo "[tools] ERROR: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
+  exit 1
 fi
+
+echo "[tools] installing ${missing[*]} (apt-get)" >&2
+log="$(mktemp)"
+if ! { "${as_root[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "[tools] ERROR: apt-get install ${missing[*]} failed (see above)" >&2
+  exit 1
+fi
+rm -f "$log"

@@ -4,5 +4,4 @@
 # Extra arguments go to the service (for example: --urls http://127.0.0.1:5090).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eng/ensure-librdkafka.sh
 exec dotnet run --project src/OrderExport -c Release -- "$@"

@@ -11,16 +11,8 @@ log() { echo "[postgres] $*" >&2; }
 die() { echo "[postgres] ERROR: $*" >&2; exit 1; }
 
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
-if [[ -z "$bindir" || ! -x "$bindir/initdb" ]]; then
-  if [[ "${CI:-}" == "true" && "$(id -u)" == "0" ]]; then
-    log "installing postgresql"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
-      || die "apt-get install postgresql failed"
-    bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-  else
-    die "PostgreSQL server binaries not found (initdb); install them with: sudo apt-get install postgresql"
-  fi
-fi
+[[ -n "$bindir" && -x "$bindir/initdb" ]] \
+  || die "PostgreSQL server binaries not found (initdb); eng/ensure-tools.sh installs them, or: sudo apt-get install postgresql"
 
 # initdb refuses to run as root: use the postgres account when we are root.
 run_as=()

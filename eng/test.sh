@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eng/ensure-librdkafka.sh
 eng/ensure-tools.sh
 
 eval "$(eng/start-postgres.sh)"
@@ -14,7 +13,10 @@ trap eng/stop-postgres.sh EXIT
 
 results="artifacts/test-results"
 rm -rf "$results"
-dotnet build OrderExport.sln -c Release --nologo -v q -clp:NoSummary
+restore_start=$SECONDS
+dotnet restore OrderExport.sln --nologo -v q
+echo "[build] restore took $((SECONDS - restore_start)) s (NuGet packages folder: ${NUGET_PACKAGES:-$HOME/.nuget/packages})" >&2
+dotnet build OrderExport.sln -c Release --no-restore --nologo -v q -clp:NoSummary
 set +e
 dotnet test OrderExport.sln -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"

@@ -24,8 +24,8 @@ public sealed class KafkaConnection : IDisposable
             BootstrapServers = _embedded.BootstrapServers;
             logger.LogWarning(
                 "Kafka: running the EMBEDDED development broker at {BootstrapServers} (in memory, bounded retention, not for production); "
-                + "topics {Topic} and {DeadLetterTopic} with {Partitions} partitions. Set Kafka:BootstrapServers to use a real cluster.",
-                BootstrapServers, kafka.Topic, kafka.DeadLetterTopic, kafka.Partitions);
+                + "topics {Topic} and {DeadLetterTopic} with {Partitions} partitions; native librdkafka {LibrdkafkaPath}. Set Kafka:BootstrapServers to use a real cluster.",
+                BootstrapServers, kafka.Topic, kafka.DeadLetterTopic, kafka.Partitions, LibrdkafkaLibrary.Default.Path);
         }
         else
         {

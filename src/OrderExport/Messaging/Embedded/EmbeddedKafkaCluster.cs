@@ -32,11 +32,13 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     }
 
     private readonly Lock _gate = new();
+    private readonly MockClusterNative _native;
     private IntPtr _handle;
     private IntPtr _cluster;
 
-    private EmbeddedKafkaCluster(IntPtr handle, IntPtr cluster, int brokerCount, string bootstrapServers)
+    private EmbeddedKafkaCluster(MockClusterNative native, IntPtr handle, IntPtr cluster, int brokerCount, string bootstrapServers)
     {
+        _native = native;
         _handle = handle;
         _cluster = cluster;
         BrokerCount = brokerCount;
@@ -47,38 +49,39 @@ public sealed class EmbeddedKafkaCluster : IDisposable
 
     public int BrokerCount { get; }
 
-    /// <summary>Starts <paramref name="brokerCount"/> brokers (ids 1..N) on free loopback ports.</summary>
-    public static EmbeddedKafkaCluster Start(int brokerCount = 1)
+    /// <summary>
+    /// Starts <paramref name="brokerCount"/> brokers (ids 1..N) on free loopback ports, in
+    /// <paramref name="library"/> (default: <see cref="LibrdkafkaLibrary.Default"/>,
+    /// the same variant Confluent.Kafka's clients load).
+    /// </summary>
+    public static EmbeddedKafkaCluster Start(int brokerCount = 1, LibrdkafkaLibrary? library = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
-
-        // Touching Library.Version makes Confluent.Kafka load its native library first, so our
-        // DllImports bind to that very library and not to some other librdkafka on the system.
-        _ = Library.Version;
+        var native = new MockClusterNative(library ?? LibrdkafkaLibrary.Default);
 
         var errorBuffer = Marshal.AllocHGlobal(512);
         try
         {
-            var conf = MockClusterNative.ConfNew();
+            var conf = native.ConfNew();
             // The host handle only carries the mock cluster; keep it quiet.
-            MockClusterNative.ConfSet(conf, "log_level", "3", errorBuffer, 512);
-            var handle = MockClusterNative.KafkaNew(MockClusterNative.RdKafkaProducer, conf, errorBuffer, 512);
+            native.ConfSet(conf, "log_level", "3", errorBuffer, 512);
+            var handle = native.KafkaNew(MockClusterNative.RdKafkaProducer, conf, errorBuffer, 512);
             if (handle == IntPtr.Zero)
             {
                 throw new InvalidOperationException(
                     $"Embedded Kafka: rd_kafka_new failed: {Marshal.PtrToStringUTF8(errorBuffer)}");
             }
 
-            var cluster = MockClusterNative.ClusterNew(handle, brokerCount);
+            var cluster = native.ClusterNew(handle, brokerCount);
             if (cluster == IntPtr.Zero)
             {
-                MockClusterNative.KafkaDestroy(handle);
+                native.KafkaDestroy(handle);
                 throw new InvalidOperationException("Embedded Kafka: rd_kafka_mock_cluster_new failed.");
             }
 
-            var bootstrap = Marshal.PtrToStringUTF8(MockClusterNative.ClusterBootstraps(cluster))
+            var bootstrap = Marshal.PtrToStringUTF8(native.ClusterBootstraps(cluster))
                 ?? throw new InvalidOperationException("Embedded Kafka: no bootstrap servers.");
-            return new EmbeddedKafkaCluster(handle, cluster, brokerCount, bootstrap);
+            return new EmbeddedKafkaCluster(native, handle, cluster, brokerCount, bootstrap);
         }
         finally
         {
@@ -90,18 +93,18 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     public void CreateTopic(string name, int partitions, int replicationFactor = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var err = MockClusterNative.TopicCreate(ClusterOrThrow(), name, partitions, Math.Min(replicationFactor, BrokerCount));
+        var err = _native.TopicCreate(ClusterOrThrow(), name, partitions, Math.Min(replicationFactor, BrokerCount));
         if (err != 0)
         {
             throw new InvalidOperationException(
-                $"Embedded Kafka: creating topic '{name}' failed: {MockClusterNative.Describe(err)}");
+                $"Embedded Kafka: creating topic '{name}' failed: {_native.Describe(err)}");
         }
     }
 
     /// <summary>Takes a broker down: its connections are closed and new ones refused until <see cref="BrokerUp"/>.</summary>
-    public void BrokerDown(int brokerId = 1) => Check(MockClusterNative.BrokerSetDown(ClusterOrThrow(), brokerId), "set_down");
+    public void BrokerDown(int brokerId = 1) => Check(_native.BrokerSetDown(ClusterOrThrow(), brokerId), "set_down");
 
-    public void BrokerUp(int brokerId = 1) => Check(MockClusterNative.BrokerSetUp(ClusterOrThrow(), brokerId), "set_up");
+    public void BrokerUp(int brokerId = 1) => Check(_native.BrokerSetUp(ClusterOrThrow(), brokerId), "set_up");
 
     /// <summary>
     /// The next <c>errors.Length</c> requests of <paramref name="apiKey"/> (any broker) fail with
@@ -109,11 +112,10 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// </summary>
     public void PushRequestErrors(short apiKey, params ErrorCode[] errors)
     {
-        var codes = errors.Select(e => (int)e).ToArray();
-        MockClusterNative.PushRequestErrorsArray(ClusterOrThrow(), apiKey, (UIntPtr)codes.Length, codes);
+        _native.PushRequestErrors(ClusterOrThrow(), apiKey, errors.Select(e => (int)e).ToArray());
     }
 
-    public void ClearRequestErrors(short apiKey) => MockClusterNative.ClearRequestErrors(ClusterOrThrow(), apiKey);
+    public void ClearRequestErrors(short apiKey) => _native.ClearRequestErrors(ClusterOrThrow(), apiKey);
 
     public void Dispose()
     {
@@ -121,13 +123,13 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         {
             if (_cluster != IntPtr.Zero)
             {
-                MockClusterNative.ClusterDestroy(_cluster);
+                _native.ClusterDestroy(_cluster);
                 _cluster = IntPtr.Zero;
             }
 
             if (_handle != IntPtr.Zero)
             {
-                MockClusterNative.KafkaDestroy(_handle);
+                _native.KafkaDestroy(_handle);
                 _handle = IntPtr.Zero;
             }
         }
@@ -142,11 +144,11 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         }
     }
 
-    private static void Check(int err, string operation)
+    private void Check(int err, string operation)
     {
         if (err != 0)
         {
-            throw new InvalidOperationException($"Embedded Kafka: {operation} failed: {MockClusterNative.Describe(err)}");
+            throw new InvalidOperationException($"Embedded Kafka: {operation} failed: {_native.Describe(err)}");
         }
     }
 }
