@@ -15,6 +15,7 @@ namespace OrderExport.Export;
 ///   "RoundDelay": "00:00:01",         // pause between rounds, and while the circuit breaker is open
 ///   "MaxCircuitWait": "00:02:00",     // how long one event waits on an open circuit before it is dead-lettered
 ///   "InfrastructureRetryMaxDelay": "00:00:30",
+///   "MaxHandlingFailures": 5,         // failures that are not the database's, broker's or network's, before a record is dead-lettered
 ///   "InboxRetention": "30.00:00:00",  // inbox rows of exported events are kept this long: well past order-export's retention
 ///   "InboxCleanupInterval": "00:10:00"
 /// }
@@ -53,6 +54,14 @@ public sealed class ConsumerOptions
 
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan InfrastructureRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often a record may fail for a reason other than infrastructure (see
+    /// <see cref="InfrastructureFailure"/>) before it is dead-lettered; infrastructure failures are
+    /// retried without limit, since they pass and the record is not at fault.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxHandlingFailures { get; set; } = 5;
 
     /// <summary>
     /// How long the inbox remembers an exported event: longer than a record can stay on

@@ -19,6 +19,7 @@ namespace OrderExport.Export;
 public sealed partial class ExportConsumer(
     KafkaConnection connection,
     ExportHandler handler,
+    EventExporter exporter,
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<ConsumerOptions> consumerOptions,
     OrderExportMetrics metrics,
@@ -256,7 +257,11 @@ public sealed partial class ExportConsumer(
         }
     }
 
-    /// <summary>Retries the record on infrastructure failures until it is handled or <paramref name="abandon"/> fires.</summary>
+    /// <summary>
+    /// Retries the record on infrastructure failures until it is handled or <paramref name="abandon"/>
+    /// fires; any other failure only <see cref="ConsumerOptions.MaxHandlingFailures"/> times, then the
+    /// record is dead-lettered with the failure as its reason (<see cref="InfrastructureFailure"/>).
+    /// </summary>
     private async Task HandleUntilDoneAsync(IncomingRecord record, CancellationToken abandon)
     {
         for (var failures = 1; ; failures++)
@@ -268,11 +273,38 @@ public sealed partial class ExportConsumer(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
             {
+                var infrastructure = InfrastructureFailure.Is(ex);
+                if (!infrastructure && failures >= consumerOptions.Value.MaxHandlingFailures)
+                {
+                    LogGivingUp(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), failures);
+                    // If even this fails, the database or broker is what fails: the loop goes on.
+                    var unreadable = new UnreadableRecord(ex.GetType().Name, $"handling failed {failures} times: {ex.Message}");
+                    if (await TryDeadLetterAsync(record, unreadable, abandon))
+                    {
+                        metrics.Handled(ExportHandler.Outcomes.DeadLettered);
+                        return;
+                    }
+                }
+
                 var delay = Backoff.Exponential(failures, TimeSpan.FromMilliseconds(200), consumerOptions.Value.InfrastructureRetryMaxDelay);
                 LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), delay);
                 metrics.Handled(ExportHandler.Outcomes.Retried);
                 await Task.Delay(delay, time, abandon);
             }
+        }
+    }
+
+    private async Task<bool> TryDeadLetterAsync(IncomingRecord record, UnreadableRecord unreadable, CancellationToken abandon)
+    {
+        try
+        {
+            await exporter.DeadLetterUnreadableAsync(record, unreadable, abandon);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
+        {
+            LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), TimeSpan.Zero);
+            return false;
         }
     }
 
@@ -306,6 +338,10 @@ public sealed partial class ExportConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consumer error {KafkaErrorCode}: {KafkaReason} (fatal: {IsFatal})")]
     private partial void LogKafkaError(ErrorCode kafkaErrorCode, string kafkaReason, bool isFatal);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Handling {Topic}[{Partition}]@{Offset} (order {OrderId} event {EventId}) failed {Failures} times, not for an infrastructure reason; dead-lettering it")]
+    private partial void LogGivingUp(Exception exception, string topic, int partition, long offset, string orderId, string? eventId, int failures);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Handling {Topic}[{Partition}]@{Offset} (order {OrderId} event {EventId}) failed; retrying the same record in {RetryDelay}")]

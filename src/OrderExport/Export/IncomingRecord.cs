@@ -16,7 +16,9 @@ public sealed record IncomingRecord(
         result.Offset.Value,
         result.Message.Key,
         result.Message.Value,
-        result.Message.Headers?.Select(h => new KeyValuePair<string, byte[]>(h.Key, h.GetValueBytes())).ToList() ?? []);
+        // A header with a null value is legal in Kafka; it counts as absent (Header() reads text).
+        result.Message.Headers?.Where(h => h.GetValueBytes() is not null)
+            .Select(h => new KeyValuePair<string, byte[]>(h.Key, h.GetValueBytes())).ToList() ?? []);
 
     public static IncomingRecord FromParked(ParkedMessage parked) => new(
         parked.Topic, parked.Partition, parked.Offset,

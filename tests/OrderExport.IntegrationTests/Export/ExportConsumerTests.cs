@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using OrderExport.Export;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Orders;
+using OrderExport.Outbox;
 using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Export;
@@ -215,6 +216,29 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
         var exported = await Eventually.Until(
             () => Task.FromResult(_app.Platform.Exported.Where(c => c.OrderId == held.Id).ToList()), e => e.Count == 2);
         exported.Select(c => c.Sequence).ShouldBe([2, 3], "the parked event first, then the new one");
+    }
+
+    [Fact]
+    public async Task RecordWithNullHeaderValues_IsHandledLikeOneWithoutThem_AndDoesNotStallItsPartition()
+    {
+        // Null header values are legal in Kafka. Before the fix, decoding them threw before the
+        // handler's try (traceparent) or inside the retry's log line (event-id): retried for ever.
+        using var producer = new ProducerBuilder<string, byte[]>(broker.ProducerConfig()).Build();
+        var headers = new Headers
+        {
+            { MessageHeaders.TraceParent, null },
+            { MessageHeaders.TraceState, null },
+            { MessageHeaders.EventId, null },
+        };
+        var written = await producer.ProduceAsync(_app.Topics.Topic, new Message<string, byte[]>
+        {
+            Key = Guid.NewGuid().ToString(), Value = Encoding.UTF8.GetBytes("{not json"), Headers = headers,
+        }, TestContext.Current.CancellationToken);
+
+        var letters = await Eventually.Until(() => _operator.ListAsync(), l => l.Any(d => d.Offset == written.Offset.Value && d.Partition == written.Partition.Value));
+        letters.ShouldHaveSingleItem().ErrorType.ShouldNotBeNullOrEmpty();
+        var order = await _orders.CreateConfirmedAsync();
+        await Eventually.Until(() => _orders.GetAsync(order.Id), o => o.ExportStatus == ExportStatus.Exported);
     }
 
     [Fact]

@@ -1,0 +1,27 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace OrderExport.Export;
+
+/// <summary>
+/// Which failures of handling a record may be retried without limit: those of the parts around
+/// the record (database, broker, network, timeouts), which pass. Anything else (a bug, or a
+/// record that trips one) is retried a bounded number of times and then dead-lettered, so one
+/// record can never stop its partition.
+/// </summary>
+public static class InfrastructureFailure
+{
+    public static bool Is(Exception exception) => exception switch
+    {
+        DbException or DbUpdateException or KafkaException or TimeoutException or HttpRequestException
+            or IOException or SocketException or TimeoutRejectedException or BrokenCircuitException => true,
+        // A timeout surfaces as a cancellation the caller did not ask for.
+        OperationCanceledException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(Is),
+        _ => exception.InnerException is { } inner && Is(inner),
+    };
+}
