@@ -32,6 +32,9 @@ public sealed class KafkaProducer : IDisposable
             BatchSize = settings.BatchSize,
             CompressionType = settings.CompressionType,
             MessageTimeoutMs = settings.MessageTimeoutMs,
+            // Java's partitioner (murmur2), not librdkafka's default consistent_random: a record of the
+            // same order produced by Kafka UI, the Kafka CLI or a Java service lands on the same partition.
+            Partitioner = Partitioner.Murmur2Random,
             // Only the delivery report's status is needed, not the echoed key and value.
             DeliveryReportFields = "status",
         };
