@@ -43,6 +43,8 @@ public sealed partial class ExportConsumer(
         config.EnableAutoOffsetStore = false;
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
         config.SessionTimeoutMs = settings.SessionTimeoutMs;
+        // Kafka's advice (at most a third of the session): a member learns of a rebalance sooner.
+        config.HeartbeatIntervalMs = Math.Min(3000, settings.SessionTimeoutMs / 3);
         config.MaxPollIntervalMs = settings.MaxPollIntervalMs;
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
 
