@@ -33,7 +33,12 @@ public static class OrderExportServiceCollectionExtensions
         services.AddOpenApi();
         services.AddMetrics();
         services.AddSingleton<OrderExportMetrics>();
-        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section));
+        services.AddOptions<TelemetryOptions>()
+            .Bind(configuration.GetSection(TelemetryOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(t => t.OtlpEndpoint.Length == 0 || Uri.TryCreate(t.OtlpEndpoint, UriKind.Absolute, out _),
+                "Telemetry:OtlpEndpoint must be empty or an absolute URL (http://host:4317).")
+            .ValidateOnStart();
         services.AddHostedService<OpenTelemetryExport>();
         services.AddOrderExportHealth(configuration);
 
@@ -44,6 +49,7 @@ public static class OrderExportServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(k => k.Topic != k.DeadLetterTopic, "Kafka:DeadLetterTopic must differ from Kafka:Topic.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddSingleton<KafkaConnection>();
         services.AddSingleton<KafkaProducer>();
 
@@ -51,6 +57,9 @@ public static class OrderExportServiceCollectionExtensions
             .Bind(configuration.GetSection(OutboxOptions.Section))
             .ValidateDataAnnotations()
             .Validate(o => o.RetryMaxDelay >= o.RetryInitialDelay, "Outbox:RetryMaxDelay must be at least Outbox:RetryInitialDelay.")
+            // Each loop hands a whole batch to the producer at once; more than its queue holds fails the excess.
+            .Validate(o => o.BatchSize * o.Concurrency <= KafkaProducer.QueueCapacity,
+                $"Outbox:BatchSize x Outbox:Concurrency must stay within the producer's queue of {KafkaProducer.QueueCapacity} records.")
             .ValidateOnStart();
         services.AddScoped<OutboxStore>();
         services.AddSingleton<OutboxRelay>();
@@ -71,6 +80,10 @@ public static class OrderExportServiceCollectionExtensions
                 (consumer, platform) => consumer.DeliveryRounds * (platform.Value.TotalTimeout + consumer.RoundDelay)
                     + consumer.MaxCircuitWait < TimeSpan.FromMilliseconds(consumer.MaxPollIntervalMs),
                 "Consumer:DeliveryRounds x (Platform:TotalTimeout + Consumer:RoundDelay) + Consumer:MaxCircuitWait must stay below Consumer:MaxPollIntervalMs.")
+            .Validate(c => c.SessionTimeoutMs <= c.MaxPollIntervalMs, "Consumer:SessionTimeoutMs must not exceed Consumer:MaxPollIntervalMs.")
+            // A record can outlive the topic's retention by up to one segment (Kafka deletes whole segments).
+            .Validate<IOptions<KafkaOptions>>((c, kafka) => c.InboxRetention >= 2 * kafka.Value.TopicRetention,
+                "Consumer:InboxRetention must be at least twice Kafka:TopicRetention, or a record still on the topic could be exported again after an offset reset.")
             .ValidateOnStart();
         services.AddSingleton<DeadLetterPublisher>();
         services.AddSingleton<EventExporter>();
@@ -80,7 +93,11 @@ public static class OrderExportServiceCollectionExtensions
         services.AddHostedService<ExportConsumer>();
         services.AddHostedService<InboxCleanupService>();
 
-        services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section));
+        services.AddOptions<OperationsOptions>()
+            .Bind(configuration.GetSection(OperationsOptions.Section))
+            .Validate(o => o.ApiKey.Length == 0 || o.ApiKey.Length >= OperationsOptions.MinimumKeyLength,
+                $"Operations:ApiKey must be empty (operations closed) or at least {OperationsOptions.MinimumKeyLength} characters.")
+            .ValidateOnStart();
 
         services.AddHostedService<StartupBanner>();
         return builder;

@@ -13,6 +13,7 @@ namespace OrderExport.Messaging;
 ///   "Partitions": 3,
 ///   "DeadLetterTopic": "order-export.dlq",
 ///   "ConsumerGroup": "order-export-consumer",
+///   "TopicRetention": "7.00:00:00",   // the topic's retention.ms; Consumer:InboxRetention must be at least twice it
 ///   "Producer": { "LingerMs": 0, "BatchSize": 1000000, "CompressionType": "lz4", "MessageTimeoutMs": 30000 }
 /// }
 /// </code>
@@ -39,6 +40,14 @@ public sealed class KafkaOptions
     [Required]
     public string ConsumerGroup { get; set; } = "order-export-consumer";
 
+    /// <summary>
+    /// How long the brokers keep an <c>order-export</c> record (the topic's <c>retention.ms</c>;
+    /// Kafka's default is 7 days). Only used to check that the consumer's inbox remembers longer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan TopicRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Checked by <see cref="KafkaOptionsValidator"/> (data annotations do not descend into it).</summary>
     [Required]
     public ProducerSettings Producer { get; set; } = new();
 

@@ -19,6 +19,9 @@ public sealed class KafkaProducer : IDisposable
     private IProducer<string, byte[]>? _producer;
     private volatile bool _fatal;
 
+    /// <summary>Records the producer may hold unacknowledged (librdkafka's queue.buffering.max.messages default).</summary>
+    public const int QueueCapacity = 100_000;
+
     public KafkaProducer(KafkaConnection connection, IOptions<KafkaOptions> options, ILogger<KafkaProducer> logger)
     {
         var settings = options.Value.Producer;
@@ -32,6 +35,7 @@ public sealed class KafkaProducer : IDisposable
             BatchSize = settings.BatchSize,
             CompressionType = settings.CompressionType,
             MessageTimeoutMs = settings.MessageTimeoutMs,
+            QueueBufferingMaxMessages = QueueCapacity,
             // Java's partitioner (murmur2), not librdkafka's default consistent_random: a record of the
             // same order produced by Kafka UI, the Kafka CLI or a Java service lands on the same partition.
             Partitioner = Partitioner.Murmur2Random,

@@ -79,6 +79,8 @@ public sealed class OrderExportDbContext(DbContextOptions<OrderExportDbContext> 
             inbox.Property(m => m.HandledAtUtc).HasColumnName("handled_at");
         });
 
+        var nulEscaped = new Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<string, string>(
+            v => v.Replace("\0", "\\u0000", StringComparison.Ordinal), v => v);
         modelBuilder.Entity<DeadLetter>(dead =>
         {
             dead.ToTable("dead_letters");
@@ -90,8 +92,10 @@ public sealed class OrderExportDbContext(DbContextOptions<OrderExportDbContext> 
             dead.Property(d => d.Topic).HasColumnName("topic").HasMaxLength(249);
             dead.Property(d => d.Partition).HasColumnName("partition");
             dead.Property(d => d.Offset).HasColumnName("offset");
-            dead.Property(d => d.ErrorType).HasColumnName("error_type").HasMaxLength(200);
-            dead.Property(d => d.ErrorMessage).HasColumnName("error_message");
+            // Error text quotes the record and the platform (an event type, a problem body), which may
+            // hold U+0000: PostgreSQL text refuses it, and the partition would be stuck re-trying.
+            dead.Property(d => d.ErrorType).HasColumnName("error_type").HasMaxLength(200).HasConversion(nulEscaped);
+            dead.Property(d => d.ErrorMessage).HasColumnName("error_message").HasConversion(nulEscaped);
             dead.Property(d => d.Attempts).HasColumnName("attempts");
             dead.Property(d => d.FirstFailureAtUtc).HasColumnName("first_failure_at");
             dead.Property(d => d.LastFailureAtUtc).HasColumnName("last_failure_at");

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OrderExport.Telemetry;
 
 /// <summary>
@@ -17,5 +19,7 @@ public sealed class TelemetryOptions
 
     public string OtlpEndpoint { get; set; } = "";
 
+    [Required(AllowEmptyStrings = false)]
+    [StringLength(100)]
     public string ServiceName { get; set; } = "orderexport";
 }

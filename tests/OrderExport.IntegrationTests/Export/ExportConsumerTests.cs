@@ -219,6 +219,28 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EventTypeWithANulCharacter_IsDeadLetteredOnPostgres_NotRetriedForever()
+    {
+        // The unknown type is quoted in the dead letter's error text; PostgreSQL text refuses U+0000,
+        // so before the fix every retry failed (and published to the DLQ topic again).
+        using var producer = new ProducerBuilder<string, byte[]>(broker.ProducerConfig()).Build();
+        var orderId = Guid.NewGuid();
+        var envelope = $$$"""
+            {"eventId":"{{{Guid.NewGuid()}}}","type":"Order\u0000Cancelled","schemaVersion":1,"occurredAt":"2026-11-21T10:00:00Z",
+             "orderId":"{{{orderId}}}","payload":{"orderId":"{{{orderId}}}","sequence":1,"customerId":"c","amount":1.00,"currency":"EUR"}}
+            """;
+        var written = await producer.ProduceAsync(_app.Topics.Topic, new Message<string, byte[]>
+        {
+            Key = orderId.ToString(), Value = Encoding.UTF8.GetBytes(envelope),
+        }, TestContext.Current.CancellationToken);
+
+        var letters = await Eventually.Until(() => _operator.ListAsync(), l => l.Any(d => d.Offset == written.Offset.Value && d.Partition == written.Partition.Value));
+        var letter = letters.ShouldHaveSingleItem();
+        letter.ErrorMessage.ShouldContain("Order\\u0000Cancelled", Case.Sensitive, "the NUL is kept visible, escaped");
+        letter.ErrorMessage.ShouldNotContain("\0");
+    }
+
+    [Fact]
     public async Task RecordWithNullHeaderValues_IsHandledLikeOneWithoutThem_AndDoesNotStallItsPartition()
     {
         // Null header values are legal in Kafka. Before the fix, decoding them threw before the

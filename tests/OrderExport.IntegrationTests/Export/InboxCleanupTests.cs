@@ -15,7 +15,7 @@ public sealed class InboxCleanupTests(KafkaTestBroker broker)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), provider, database.ConnectionString,
-            new Dictionary<string, string?> { ["Consumer:InboxRetention"] = "01:00:00", ["Consumer:InboxCleanupInterval"] = "00:00:01" });
+            new Dictionary<string, string?> { ["Kafka:TopicRetention"] = "00:30:00", ["Consumer:InboxRetention"] = "01:00:00", ["Consumer:InboxCleanupInterval"] = "00:00:01" });
         app.Start();
         var now = DateTime.UtcNow;
         InboxMessage Row(InboxOutcome outcome, TimeSpan age) =>

@@ -31,15 +31,23 @@ public sealed class HostingTests(KafkaTestBroker broker)
         document.ShouldContain("\"/orders/{id}\"");
     }
 
-    [Fact]
-    public async Task BadConfiguration_FailsStartupNamingTheSetting()
+    [Theory]
+    [InlineData("Outbox:BatchSize=0", "BatchSize")]
+    [InlineData("Kafka:Producer:LingerMs=5000", "Kafka:Producer:LingerMs")]
+    [InlineData("Consumer:SessionTimeoutMs=60000;Consumer:MaxPollIntervalMs=59000;Consumer:MaxCircuitWait=00:00:01;Platform:TotalTimeout=00:00:01", "Consumer:SessionTimeoutMs must not exceed")]
+    [InlineData("Outbox:BatchSize=50000;Outbox:Concurrency=4", "Outbox:BatchSize x Outbox:Concurrency")]
+    [InlineData("Consumer:InboxRetention=7.00:00:00", "Consumer:InboxRetention must be at least twice Kafka:TopicRetention")]
+    [InlineData("Operations:ApiKey=short-key", "Operations:ApiKey must be empty")]
+    [InlineData("Telemetry:OtlpEndpoint=not a url", "Telemetry:OtlpEndpoint")]
+    [InlineData("Telemetry:ServiceName=", "ServiceName")]
+    public async Task BadConfiguration_FailsStartupNamingTheSetting(string settings, string named)
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Sqlite, database.ConnectionString,
-            new Dictionary<string, string?> { ["Outbox:BatchSize"] = "0" });
+        var overrides = settings.Split(';').Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => (string?)kv[1]);
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Sqlite, database.ConnectionString, overrides);
 
         var failure = Should.Throw<Exception>(() => app.Start());
 
-        failure.ToString().ShouldContain("BatchSize");
+        failure.ToString().ShouldContain(named);
     }
 }
