@@ -13,13 +13,14 @@ trap eng/stop-postgres.sh EXIT
 
 results="artifacts/test-results"
 rm -rf "$results"
-restore_start=$SECONDS
-dotnet restore OrderExport.sln --nologo -v q
-echo "[build] restore took $((SECONDS - restore_start)) s (NuGet packages folder: ${NUGET_PACKAGES:-$HOME/.nuget/packages})" >&2
-dotnet build OrderExport.sln -c Release --no-restore --nologo -v q -clp:NoSummary
+# From here on a failure still ends in the summary line (a failed build counts as a failure).
 set +e
-dotnet test OrderExport.sln -c Release --no-build --nologo \
-  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+restore_start=$SECONDS
+dotnet restore OrderExport.sln --nologo -v q \
+  && echo "[build] restore took $((SECONDS - restore_start)) s (NuGet packages folder: ${NUGET_PACKAGES:-$HOME/.nuget/packages})" >&2 \
+  && dotnet build OrderExport.sln -c Release --no-restore --nologo -v q -clp:NoSummary \
+  && dotnet test OrderExport.sln -c Release --no-build --nologo \
+    --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 set -e
 

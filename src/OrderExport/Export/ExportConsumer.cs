@@ -266,6 +266,8 @@ public sealed partial class ExportConsumer(
     /// </summary>
     private async Task HandleUntilDoneAsync(IncomingRecord record, CancellationToken abandon)
     {
+        // Only failures that are not the infrastructure's count towards the bound.
+        var recordFailures = 0;
         for (var failures = 1; ; failures++)
         {
             try
@@ -275,12 +277,15 @@ public sealed partial class ExportConsumer(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
             {
-                var infrastructure = InfrastructureFailure.Is(ex);
-                if (!infrastructure && failures >= consumerOptions.Value.MaxHandlingFailures)
+                if (!InfrastructureFailure.Is(ex) && ++recordFailures >= consumerOptions.Value.MaxHandlingFailures)
                 {
-                    LogGivingUp(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), failures);
+                    LogGivingUp(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), recordFailures);
+                    // The key names the order (and the header the event) when they read: the dead letter
+                    // then holds the order's later events behind it, as any other dead letter does.
                     // If even this fails, the database or broker is what fails: the loop goes on.
-                    var unreadable = new UnreadableRecord(ex.GetType().Name, $"handling failed {failures} times: {ex.Message}");
+                    var unreadable = new UnreadableRecord(ex.GetType().Name, $"handling failed {recordFailures} times: {ex.Message}",
+                        Guid.TryParse(record.Header(MessageHeaders.EventId), out var eventId) ? eventId : null,
+                        Guid.TryParse(record.KeyText, out var orderId) ? orderId : null);
                     if (await TryDeadLetterAsync(record, unreadable, abandon))
                     {
                         metrics.Handled(ExportHandler.Outcomes.DeadLettered);

@@ -17,8 +17,12 @@ public static class InfrastructureFailure
 {
     public static bool Is(Exception exception) => exception switch
     {
-        DbException or DbUpdateException or KafkaException or TimeoutException or HttpRequestException
-            or IOException or SocketException or TimeoutRejectedException or BrokenCircuitException => true,
+        // SQLSTATE class 22 (data exception: too long, bad encoding) and 23 (integrity) repeat on every try.
+        DbException db => db.SqlState is not { Length: 5 } state || !(state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal)),
+        DbUpdateException update => update.InnerException is not { } inner || Is(inner),
+        // A record too large for the broker stays too large.
+        KafkaException kafka => kafka.Error.Code != ErrorCode.MsgSizeTooLarge,
+        TimeoutException or HttpRequestException or IOException or SocketException or TimeoutRejectedException or BrokenCircuitException => true,
         // A timeout surfaces as a cancellation the caller did not ask for.
         OperationCanceledException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(Is),

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Confluent.Kafka;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using OrderExport.Export;
 using Polly.CircuitBreaker;
 
@@ -21,6 +22,7 @@ public sealed class InfrastructureFailureTests
         new TaskCanceledException("HttpClient.Timeout"),
         new BrokenCircuitException(),
         new InvalidOperationException("wrapped", new TimeoutException()),
+        new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01"),
     ];
 
     public static TheoryData<Exception> NotInfrastructure =>
@@ -30,6 +32,9 @@ public sealed class InfrastructureFailureTests
         new InvalidOperationException("a bug"),
         new NullReferenceException(),
         new AggregateException(new TimeoutException(), new FormatException()),
+        new PostgresException("value too long for type character varying(200)", "ERROR", "ERROR", "22001"),
+        new DbUpdateException("insert failed", new PostgresException("duplicate key value", "ERROR", "ERROR", "23505")),
+        new KafkaException(ErrorCode.MsgSizeTooLarge),
     ];
 
     [Theory]
