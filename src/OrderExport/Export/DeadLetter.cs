@@ -44,7 +44,7 @@ public sealed class DeadLetter
 
     public DateTime LastFailureAtUtc { get; set; }
 
-    /// <summary>The original record's value (UTF-8).</summary>
+    /// <summary>The original record's value as <see cref="RecordText"/> stores it (text, or <c>base64:</c> for binary).</summary>
     public required string Payload { get; set; }
 
     public DeadLetterStatus Status { get; set; }
@@ -54,4 +54,16 @@ public sealed class DeadLetter
     public DateTime? ResolvedAtUtc { get; set; }
 
     public int Version { get; set; }
+
+    /// <summary>The original record's key bytes, or the order id's where it had none; null if neither.</summary>
+    public byte[]? KeyBytes() =>
+        MessageKey is not null ? RecordText.ToBytes(MessageKey)
+        : OrderId is { } orderId ? System.Text.Encoding.UTF8.GetBytes(orderId.ToString())
+        : null;
+
+    /// <summary>
+    /// The original record rebuilt from what was stored: what a replay exports and, if it fails
+    /// again, what goes to the dead-letter topic again, byte for byte.
+    /// </summary>
+    public IncomingRecord StoredRecord() => new(Topic, Partition, Offset, KeyBytes(), RecordText.ToBytes(Payload), []);
 }

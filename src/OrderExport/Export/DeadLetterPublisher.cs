@@ -74,9 +74,11 @@ public sealed class DeadLetterPublisher(KafkaProducer producer, IOptions<KafkaOp
             Add(headers, MessageHeaders.EventId, eventId.ToString());
         }
 
-        await producer.Producer.ProduceAsync(_topic, new Message<string, byte[]>
+        // The original key bytes (a binary key stays binary), so the dead letter is keyed as its record was.
+        using var raw = producer.RawProducer();
+        await raw.ProduceAsync(_topic, new Message<byte[], byte[]>
         {
-            Key = deadLetter.OrderId?.ToString() ?? deadLetter.MessageKey!,
+            Key = deadLetter.KeyBytes()!,
             Value = record.Value ?? [],
             Headers = headers,
         }, cancellationToken);

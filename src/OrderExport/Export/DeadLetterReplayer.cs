@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OrderExport.Orders;
+using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
 using OrderExport.Telemetry;
@@ -21,29 +22,44 @@ public sealed partial class DeadLetterReplayer(
     TimeProvider time,
     ILogger<DeadLetterReplayer> logger)
 {
-    public async Task<string> ReplayAsync(IncomingRecord record, long deadLetterId, CancellationToken cancellationToken)
+    public async Task<string> ReplayAsync(IncomingRecord control, long deadLetterId, CancellationToken cancellationToken)
     {
         DeadLetter? deadLetter;
-        bool alreadyExported;
-        var (exportEvent, unreadable) = ExportEventReader.Read(record);
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
             deadLetter = await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deadLetterId, cancellationToken);
-            var eventId = exportEvent?.EventId;
-            alreadyExported = eventId is not null && await db.InboxMessages.AnyAsync(
-                m => m.EventId == eventId && m.Outcome == InboxOutcome.Exported, cancellationToken);
         }
 
-        if (deadLetter is null || deadLetter.Status != DeadLetterStatus.Unresolved)
+        if (deadLetter is null || !Matches(control, deadLetter))
         {
-            LogReplaySkipped(deadLetterId, deadLetter?.Status.ToString() ?? "missing");
-            if (deadLetter?.OrderId is { } orderId)
+            // Anyone who can write to the topic can write a control record: one that does not
+            // match the stored dead letter changes nothing.
+            LogReplaySkipped(deadLetterId, deadLetter is null ? "missing" : "not what the replay record names (key or event id differ)");
+            return ExportHandler.Outcomes.ReplaySkipped;
+        }
+
+        if (deadLetter.Status != DeadLetterStatus.Unresolved)
+        {
+            LogReplaySkipped(deadLetterId, deadLetter.Status.ToString());
+            if (deadLetter.OrderId is { } orderId)
             {
                 await parked.DrainAsync(orderId, cancellationToken);
             }
 
             return ExportHandler.Outcomes.ReplaySkipped;
+        }
+
+        // The stored record, byte for byte, is what goes out again: never the control record's value.
+        var record = deadLetter.StoredRecord();
+        var (exportEvent, unreadable) = ExportEventReader.Read(record);
+        bool alreadyExported;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+            var eventId = exportEvent?.EventId;
+            alreadyExported = eventId is not null && await db.InboxMessages.AnyAsync(
+                m => m.EventId == eventId && m.Outcome == InboxOutcome.Exported, cancellationToken);
         }
 
         var result = exportEvent is null ? exporter.Failed(unreadable!.ErrorType, unreadable.Message)
@@ -55,7 +71,7 @@ public sealed partial class DeadLetterReplayer(
             await exporter.SaveAsync(db => ResolveAsync(db, deadLetterId, exportEvent!, cancellationToken), cancellationToken);
             metrics.Exported(exportEvent!.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
             LogReplayed(exportEvent.OrderId, exportEvent.EventId, deadLetterId);
-            await parked.DrainAsync(exportEvent.OrderId, cancellationToken);
+            await parked.DrainAsync(deadLetter.OrderId ?? exportEvent.OrderId, cancellationToken);
             return ExportHandler.Outcomes.Replayed;
         }
 
@@ -79,6 +95,12 @@ public sealed partial class DeadLetterReplayer(
         LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
         return ExportHandler.Outcomes.ReplayFailed;
     }
+
+    /// <summary>The control record names this dead letter: same key bytes, and the same event id where it gives one.</summary>
+    private static bool Matches(IncomingRecord control, DeadLetter deadLetter) =>
+        (control.Key ?? []).AsSpan().SequenceEqual(deadLetter.KeyBytes() ?? [])
+        && (control.Header(MessageHeaders.EventId) is not { } eventId
+            || (Guid.TryParse(eventId, out var id) && id == deadLetter.EventId));
 
     private async Task ResolveAsync(OrderExportDbContext db, long deadLetterId, ExportEvent exportEvent, CancellationToken cancellationToken)
     {

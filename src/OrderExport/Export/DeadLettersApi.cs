@@ -80,7 +80,8 @@ public static class DeadLettersApi
             return AlreadyResolved(deadLetter);
         }
 
-        await producer.Producer.ProduceAsync(kafka.Value.Topic, ReplayRecord(deadLetter), cancellationToken);
+        using var raw = producer.RawProducer();
+        await raw.ProduceAsync(ReplayDestination(deadLetter, kafka.Value.Topic), ReplayRecord(deadLetter), cancellationToken);
         return TypedResults.Accepted($"/dead-letters/{id}", DeadLetterResponse.From(deadLetter, includePayload: false));
     }
 
@@ -91,10 +92,11 @@ public static class DeadLettersApi
             .Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved)
             .OrderBy(d => d.Id)
             .ToListAsync(cancellationToken);
-        // One after the other: same key, same partition, so they are consumed in this order.
+        // One after the other: same partition, so they are consumed in this order.
+        using var raw = producer.RawProducer();
         foreach (var deadLetter in deadLetters)
         {
-            await producer.Producer.ProduceAsync(kafka.Value.Topic, ReplayRecord(deadLetter), cancellationToken);
+            await raw.ProduceAsync(ReplayDestination(deadLetter, kafka.Value.Topic), ReplayRecord(deadLetter), cancellationToken);
         }
 
         return TypedResults.Accepted($"/dead-letters?orderId={orderId}",
@@ -129,7 +131,7 @@ public static class DeadLettersApi
             // Discarding again is allowed and sends the release again: if this produce fails, the
             // discard stands and the 503 tells the operator to repeat it. (Any later event of the
             // order also releases the parked ones first.)
-            await producer.Producer.ProduceAsync(kafka.Value.Topic, new Message<string, byte[]>
+            await producer.Producer.ProduceAsync(ReplayDestination(deadLetter, kafka.Value.Topic), new Message<string, byte[]>
             {
                 Key = orderId.ToString(),
                 Value = [],
@@ -140,7 +142,19 @@ public static class DeadLettersApi
         return TypedResults.Ok(DeadLetterResponse.From(deadLetter, includePayload: false));
     }
 
-    private static Message<string, byte[]> ReplayRecord(DeadLetter deadLetter)
+    /// <summary>
+    /// The dead letter's own partition: the control record queues behind everything its record
+    /// was queued with, whatever partitioner produced that record (order-export's partition count
+    /// never changes; see README). Another topic (a renamed one) falls back to the key.
+    /// </summary>
+    private static TopicPartition ReplayDestination(DeadLetter deadLetter, string topic) =>
+        new(topic, deadLetter.Topic == topic ? new Partition(deadLetter.Partition) : Partition.Any);
+
+    /// <summary>
+    /// A control record naming the dead letter; the consumer exports the stored record, not this
+    /// one's value (empty), and checks that key and event id match the dead letter.
+    /// </summary>
+    private static Message<byte[], byte[]> ReplayRecord(DeadLetter deadLetter)
     {
         var headers = new Headers
         {
@@ -151,12 +165,7 @@ public static class DeadLettersApi
             headers.Add(MessageHeaders.EventId, Encoding.UTF8.GetBytes(eventId.ToString()));
         }
 
-        return new Message<string, byte[]>
-        {
-            Key = deadLetter.OrderId?.ToString() ?? deadLetter.MessageKey!,
-            Value = Encoding.UTF8.GetBytes(deadLetter.Payload),
-            Headers = WithTraceContext(headers),
-        };
+        return new Message<byte[], byte[]> { Key = deadLetter.KeyBytes()!, Value = [], Headers = WithTraceContext(headers) };
     }
 
     /// <summary>The operator's request is the parent of the consumer's work on the control record.</summary>

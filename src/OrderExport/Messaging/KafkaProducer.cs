@@ -44,6 +44,13 @@ public sealed class KafkaProducer : IDisposable
         };
     }
 
+    /// <summary>
+    /// A producer of raw key bytes on the same client (a dependent producer: no second connection),
+    /// for records whose key must go out exactly as it came in (dead letters, replays). Dispose it
+    /// after use; that leaves the shared client alone.
+    /// </summary>
+    public IProducer<byte[], byte[]> RawProducer() => new DependentProducerBuilder<byte[], byte[]>(Producer.Handle).Build();
+
     public IProducer<string, byte[]> Producer
     {
         get

@@ -219,19 +219,68 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ForgedReplayRecord_NamingADeadLetterOfAnotherOrder_ExportsNothingAndResolvesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (order, deadLetter) = await DeadLetteredOrderAsync();
+        var other = Guid.NewGuid();
+        using var producer = new ProducerBuilder<string, byte[]>(broker.ProducerConfig()).Build();
+        var partition = new TopicPartition(_app.Topics.Topic, deadLetter.Partition);
+        await producer.ProduceAsync(partition, new Message<string, byte[]>
+        {
+            Key = other.ToString(), Value = Envelope(other),
+            Headers = new Headers { { ControlHeaders.ReplayOf, Encoding.UTF8.GetBytes(deadLetter.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)) } },
+        }, ct);
+        // Behind it on the same partition: once this one is dead-lettered, the forged record was handled.
+        var sentinel = await producer.ProduceAsync(partition, new Message<string, byte[]> { Key = Guid.NewGuid().ToString(), Value = Encoding.UTF8.GetBytes("{not json") }, ct);
+        await Eventually.Until(() => _operator.ListAsync(), l => l.Any(d => d.Partition == sentinel.Partition.Value && d.Offset == sentinel.Offset.Value));
+
+        (await _operator.ListAsync(order.Id)).ShouldHaveSingleItem().Status.ShouldBe(DeadLetterStatus.Unresolved);
+        _app.Platform.ForOrder(other).ShouldBeEmpty("the forged record's value is never exported");
+    }
+
+    [Fact]
+    public async Task ReplayOfABinaryRecord_SendsItsOriginalKeyAndValueBytes_ToTheDeadLetterTopicAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        byte[] key = [0x00, 0xFF, 0x10, 0x80, 0x7B], value = [0x00, 0x01, 0xFE, 0x7B, 0x00, 0x22];
+        using var producer = new ProducerBuilder<byte[], byte[]>(broker.ProducerConfig()).Build();
+        var written = await producer.ProduceAsync(_app.Topics.Topic, new Message<byte[], byte[]> { Key = key, Value = value }, ct);
+        var deadLetter = (await Eventually.Until(() => _operator.ListAsync(),
+            l => l.Any(d => d.Partition == written.Partition.Value && d.Offset == written.Offset.Value))).Single();
+
+        (await _operator.ReplayAsync(deadLetter.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted);
+
+        using var dlq = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, GroupId = $"reader-{Guid.NewGuid():N}", EnableAutoCommit = false, FetchWaitMaxMs = 10,
+        }).Build();
+        dlq.Assign(Enumerable.Range(0, _app.Topics.Partitions).Select(p => new TopicPartitionOffset(_app.Topics.DeadLetterTopic, p, Offset.Beginning)));
+        var records = new List<ConsumeResult<byte[], byte[]>>();
+        await Eventually.Until(() =>
+        {
+            if (dlq.Consume(TimeSpan.FromMilliseconds(100)) is { Message: not null } r)
+            {
+                records.Add(r);
+            }
+
+            return Task.FromResult(records.Count);
+        }, n => n == 2, because: "dead-lettered once, and again when its replay failed");
+        records.ShouldAllBe(r => r.Message.Key.SequenceEqual(key) && r.Message.Value.SequenceEqual(value));
+        records.Select(r => r.Partition.Value).Distinct().ShouldHaveSingleItem();
+        dlq.Close();
+    }
+
+    [Fact]
     public async Task EventTypeWithANulCharacter_IsDeadLetteredOnPostgres_NotRetriedForever()
     {
         // The unknown type is quoted in the dead letter's error text; PostgreSQL text refuses U+0000,
         // so before the fix every retry failed (and published to the DLQ topic again).
         using var producer = new ProducerBuilder<string, byte[]>(broker.ProducerConfig()).Build();
         var orderId = Guid.NewGuid();
-        var envelope = $$$"""
-            {"eventId":"{{{Guid.NewGuid()}}}","type":"Order\u0000Cancelled","schemaVersion":1,"occurredAt":"2026-11-21T10:00:00Z",
-             "orderId":"{{{orderId}}}","payload":{"orderId":"{{{orderId}}}","sequence":1,"customerId":"c","amount":1.00,"currency":"EUR"}}
-            """;
         var written = await producer.ProduceAsync(_app.Topics.Topic, new Message<string, byte[]>
         {
-            Key = orderId.ToString(), Value = Encoding.UTF8.GetBytes(envelope),
+            Key = orderId.ToString(), Value = Envelope(orderId, type: "Order\\u0000Cancelled"),
         }, TestContext.Current.CancellationToken);
 
         var letters = await Eventually.Until(() => _operator.ListAsync(), l => l.Any(d => d.Offset == written.Offset.Value && d.Partition == written.Partition.Value));
@@ -297,4 +346,10 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
             .ToListAsync(TestContext.Current.CancellationToken);
         return rows[sequence - 1].EventId;
     });
+
+    /// <summary>A well-formed v1 envelope of <paramref name="orderId"/>; <paramref name="type"/> as JSON text.</summary>
+    private static byte[] Envelope(Guid orderId, string type = "OrderExportRequested") => Encoding.UTF8.GetBytes($$$"""
+        {"eventId":"{{{Guid.NewGuid()}}}","type":"{{{type}}}","schemaVersion":1,"occurredAt":"2026-11-21T10:00:00Z",
+         "orderId":"{{{orderId}}}","payload":{"orderId":"{{{orderId}}}","sequence":1,"customerId":"c","amount":1.00,"currency":"EUR"}}
+        """);
 }

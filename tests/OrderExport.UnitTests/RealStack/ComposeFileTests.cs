@@ -167,6 +167,9 @@ public sealed class ComposeFileTests
             .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("bootstrapServers").GetString()!);
         clusters["orderexport"].ShouldBe(InternalListener(services, "kafka"));
         clusters["orderexport-cluster"].ShouldBe(string.Join(",", ClusterBrokers.Select(b => InternalListener(services, b))));
+        // No login: the UI may look, never write (a record produced by hand reaches the consumer).
+        config.GetProperty("kafka").GetProperty("clusters").EnumerateArray()
+            .Select(c => c.TryGetProperty("readOnly", out var readOnly) && readOnly.GetBoolean()).ShouldAllBe(readOnly => readOnly);
         var location = EnvironmentOf(ui)["SPRING_CONFIG_ADDITIONAL-LOCATION"];
         // Compose prints the host side as an absolute path; only its end is ours to check.
         ui.GetProperty("volumes").EnumerateArray().Select(v => v.GetString()!)
