@@ -16,6 +16,7 @@ public static class Problems
     public const string OrderNotConfirmed = "urn:orderexport:problem:order-not-confirmed";
     public const string NotFound = "urn:orderexport:problem:not-found";
     public const string DeadLetterResolved = "urn:orderexport:problem:dead-letter-resolved";
+    public const string OlderDeadLetterUnresolved = "urn:orderexport:problem:older-dead-letter-unresolved";
     public const string Conflict = "urn:orderexport:problem:conflict";
     public const string Unauthorized = "urn:orderexport:problem:unauthorized";
     public const string DatabaseUnavailable = "urn:orderexport:problem:database-unavailable";

@@ -50,6 +50,14 @@ public sealed partial class DeadLetterReplayer(
             return ExportHandler.Outcomes.ReplaySkipped;
         }
 
+        if (deadLetter.OrderId is { } heldOrder && await HasOlderUnresolvedAsync(heldOrder, deadLetter.Id, cancellationToken))
+        {
+            // It would overtake an older dead letter of its order (the API refuses this with a 409;
+            // a replay of the older one that failed again gets here): it stays unresolved.
+            LogReplaySkipped(deadLetterId, "behind an older unresolved dead letter of its order");
+            return ExportHandler.Outcomes.ReplaySkipped;
+        }
+
         // The stored record, byte for byte, is what goes out again: never the control record's value.
         var record = deadLetter.StoredRecord();
         var (exportEvent, unreadable) = ExportEventReader.Read(record);
@@ -94,6 +102,13 @@ public sealed partial class DeadLetterReplayer(
         }, cancellationToken);
         LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
         return ExportHandler.Outcomes.ReplayFailed;
+    }
+
+    private async Task<bool> HasOlderUnresolvedAsync(Guid orderId, long deadLetterId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+        return await ParkedEvents.UnresolvedDeadLetters(db, orderId).AnyAsync(d => d.Id < deadLetterId, cancellationToken);
     }
 
     /// <summary>The control record names this dead letter: same key bytes, and the same event id where it gives one.</summary>

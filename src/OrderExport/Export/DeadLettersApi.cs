@@ -80,6 +80,15 @@ public static class DeadLettersApi
             return AlreadyResolved(deadLetter);
         }
 
+        if (deadLetter.OrderId is { } orderId
+            && await ParkedEvents.UnresolvedDeadLetters(db, orderId).Where(d => d.Id < deadLetter.Id).Select(d => (long?)d.Id).FirstOrDefaultAsync(cancellationToken) is { } older)
+        {
+            return TypedResults.Problem(
+                title: "An older dead letter of this order is unresolved",
+                detail: $"Dead letter {older} of order {orderId} came first and is unresolved; replaying {deadLetter.Id} now would export it out of order. Replay or discard {older} first, or replay the order's dead letters together (POST /orders/{orderId}/dead-letters/replay).",
+                statusCode: StatusCodes.Status409Conflict, type: Problems.OlderDeadLetterUnresolved);
+        }
+
         using var raw = producer.RawProducer();
         await raw.ProduceAsync(ReplayDestination(deadLetter, kafka.Value.Topic), ReplayRecord(deadLetter), cancellationToken);
         return TypedResults.Accepted($"/dead-letters/{id}", DeadLetterResponse.From(deadLetter, includePayload: false));
@@ -194,11 +203,21 @@ public static class DeadLettersApi
         statusCode: StatusCodes.Status409Conflict, type: Problems.DeadLetterResolved);
 }
 
+/// <summary>
+/// A dead letter as operators see it. <c>Key</c> and <c>Value</c> are the record's own: text as
+/// text, binary as <c>base64:…</c>; in lists <c>Value</c> is cut at <see cref="ValuePreviewLength"/>
+/// characters (<c>ValueTruncated</c>); <c>GET /dead-letters/{id}</c> gives it whole as <c>Payload</c>.
+/// </summary>
 public sealed record DeadLetterResponse(
-    long Id, Guid? EventId, Guid? OrderId, string Topic, int Partition, long Offset, string ErrorType, string ErrorMessage,
-    int Attempts, DateTime FirstFailureAt, DateTime LastFailureAt, DeadLetterStatus Status, DateTime? ResolvedAt, string? Payload)
+    long Id, Guid? EventId, Guid? OrderId, string Topic, int Partition, long Offset, string? Key, string Value, bool ValueTruncated,
+    string ErrorType, string ErrorMessage, int Attempts, DateTime FirstFailureAt, DateTime LastFailureAt, DeadLetterStatus Status,
+    DateTime? ResolvedAt, string? Payload)
 {
+    public const int ValuePreviewLength = 1024;
+
     public static DeadLetterResponse From(DeadLetter d, bool includePayload) => new(
-        d.Id, d.EventId, d.OrderId, d.Topic, d.Partition, d.Offset, d.ErrorType, d.ErrorMessage, d.Attempts,
-        d.FirstFailureAtUtc, d.LastFailureAtUtc, d.Status, d.ResolvedAtUtc, includePayload ? d.Payload : null);
+        d.Id, d.EventId, d.OrderId, d.Topic, d.Partition, d.Offset, d.MessageKey,
+        d.Payload.Length > ValuePreviewLength ? d.Payload[..ValuePreviewLength] : d.Payload, d.Payload.Length > ValuePreviewLength,
+        d.ErrorType, d.ErrorMessage, d.Attempts, d.FirstFailureAtUtc, d.LastFailureAtUtc, d.Status, d.ResolvedAtUtc,
+        includePayload ? d.Payload : null);
 }

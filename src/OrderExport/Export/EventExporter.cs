@@ -101,8 +101,8 @@ public sealed partial class EventExporter(
     }
 
     /// <summary>
-    /// Dead-letters a record that could not be read. Only a sound envelope of an unknown type or
-    /// version names an order to hold; nothing else in an unreadable record is trusted.
+    /// Dead-letters a record that could not be read. The order it holds is the one a sound envelope
+    /// (of an unknown type or version) names, else the record's key when it is an order id.
     /// </summary>
     public async Task DeadLetterUnreadableAsync(IncomingRecord record, UnreadableRecord unreadable, CancellationToken cancellationToken)
     {
@@ -116,11 +116,14 @@ public sealed partial class EventExporter(
             return; // Dead-lettered on an earlier delivery of the same record.
         }
 
-        var deadLetter = NewDeadLetter(record, unreadable.EventId, unreadable.OrderId, Failed(unreadable.ErrorType, unreadable.Message));
+        // The key names the order (key = order id) even when the value cannot be read: the order's
+        // later events then wait behind this dead letter instead of overtaking it.
+        var orderId = unreadable.OrderId ?? (Guid.TryParse(record.KeyText, out var keyed) ? keyed : null);
+        var deadLetter = NewDeadLetter(record, unreadable.EventId, orderId, Failed(unreadable.ErrorType, unreadable.Message));
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
         db.DeadLetters.Add(deadLetter);
         await db.SaveChangesAsync(cancellationToken);
-        LogUnreadable(record.Topic, record.Partition, record.Offset, unreadable.OrderId, unreadable.ErrorType, unreadable.Message);
+        LogUnreadable(record.Topic, record.Partition, record.Offset, orderId, unreadable.ErrorType, unreadable.Message);
     }
 
     public PlatformResult Failed(string errorType, string message)

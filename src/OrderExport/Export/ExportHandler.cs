@@ -75,7 +75,15 @@ public sealed partial class ExportHandler(
         var (exportEvent, unreadable) = ExportEventReader.Read(record);
         if (exportEvent is null)
         {
-            await exporter.DeadLetterUnreadableAsync(record, unreadable!, cancellationToken);
+            // A sound envelope of an unknown type or version names its order and event: behind a
+            // held order it waits its turn like any event (and is dead-lettered when released).
+            if (unreadable!.OrderId is { } heldOrder && unreadable.EventId is { } heldEvent
+                && await parked.TryParkBehindHoldAsync(record, heldOrder, heldEvent, cancellationToken))
+            {
+                return Outcomes.Parked;
+            }
+
+            await exporter.DeadLetterUnreadableAsync(record, unreadable, cancellationToken);
             return Outcomes.DeadLettered;
         }
 

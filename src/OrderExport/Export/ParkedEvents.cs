@@ -29,12 +29,39 @@ public sealed partial class ParkedEvents(
     public static Task<bool> HasParkedAsync(OrderExportDbContext db, Guid orderId, CancellationToken cancellationToken) =>
         Parked(db, orderId).AnyAsync(cancellationToken);
 
-    public async Task ParkAsync(OrderExportDbContext db, IncomingRecord record, ExportEvent exportEvent, CancellationToken cancellationToken)
+    public Task ParkAsync(OrderExportDbContext db, IncomingRecord record, ExportEvent exportEvent, CancellationToken cancellationToken) =>
+        ParkAsync(db, record, exportEvent.OrderId, exportEvent.EventId, cancellationToken);
+
+    /// <summary>Parks the record if its order is held (an unresolved dead letter or parked events); false if it is not.</summary>
+    public async Task<bool> TryParkBehindHoldAsync(IncomingRecord record, Guid orderId, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+        if (await db.ParkedMessages.AnyAsync(p => p.EventId == eventId, cancellationToken))
+        {
+            return true; // Parked on an earlier delivery.
+        }
+
+        if (await db.DeadLetters.AnyAsync(d => d.EventId == eventId, cancellationToken))
+        {
+            return false; // Dead-lettered on an earlier delivery: the caller finds that and writes nothing.
+        }
+
+        if (!await HasUnresolvedDeadLetterAsync(db, orderId, cancellationToken) && !await HasParkedAsync(db, orderId, cancellationToken))
+        {
+            return false;
+        }
+
+        await ParkAsync(db, record, orderId, eventId, cancellationToken);
+        return true;
+    }
+
+    private async Task ParkAsync(OrderExportDbContext db, IncomingRecord record, Guid orderId, Guid eventId, CancellationToken cancellationToken)
     {
         db.ParkedMessages.Add(new ParkedMessage
         {
-            OrderId = exportEvent.OrderId,
-            EventId = exportEvent.EventId,
+            OrderId = orderId,
+            EventId = eventId,
             Topic = record.Topic,
             Partition = record.Partition,
             Offset = record.Offset,
@@ -42,7 +69,7 @@ public sealed partial class ParkedEvents(
             ParkedAtUtc = time.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
-        LogParked(exportEvent.OrderId, exportEvent.EventId);
+        LogParked(orderId, eventId);
     }
 
     /// <summary>
@@ -79,10 +106,22 @@ public sealed partial class ParkedEvents(
             }
 
             var record = IncomingRecord.FromParked(parked);
-            var (exportEvent, _) = ExportEventReader.Read(record);
+            var (exportEvent, unreadable) = ExportEventReader.Read(record);
             LogReleased(orderId, parked.EventId);
-            // Parked records were readable when parked; the reader cannot disagree now.
-            var exported = await exporter.ExportAsync(record, exportEvent!, cancellationToken, releasedParkedId: parked.Id);
+            if (exportEvent is null)
+            {
+                // An event of an unknown type or version, parked behind the hold: its turn has come,
+                // and it becomes the order's dead letter, holding the rest. (Re-run safe: an earlier
+                // run's dead letter of the same record is found and not written twice.)
+                await exporter.DeadLetterUnreadableAsync(record, unreadable!, cancellationToken);
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<OrderExportDbContext>().ParkedMessages
+                    .Where(p => p.Id == parked.Id).ExecuteDeleteAsync(cancellationToken);
+                metrics.Handled(ExportHandler.Outcomes.DeadLettered);
+                return;
+            }
+
+            var exported = await exporter.ExportAsync(record, exportEvent, cancellationToken, releasedParkedId: parked.Id);
             metrics.Handled(exported ? ExportHandler.Outcomes.Exported : ExportHandler.Outcomes.DeadLettered);
             if (!exported)
             {

@@ -133,14 +133,40 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
         var order = await _orders.CreateConfirmedAsync();
 
         await Eventually.Until(() => _orders.GetAsync(order.Id), o => o.ExportStatus == ExportStatus.Exported);
+        var first = (await Eventually.Until(() => _operator.ListAsync(status: DeadLetterStatus.Unresolved), l => l.Count == 1)).Single();
+        first.ErrorType.ShouldBe("MalformedMessage");
+        first.OrderId.ShouldBe(Guid.Parse(key), "the key names the order even when the value cannot be read");
+        first.Key.ShouldBe(key);
+        first.Value.ShouldBe("{not json", "an operator sees what failed");
+        // The unknown version of the same order waits behind that hold instead of overtaking it ...
+        await Eventually.Until(() => _app.WithDb(db => db.ParkedMessages.CountAsync(p => p.OrderId == Guid.Parse(key), TestContext.Current.CancellationToken)), n => n == 1);
+
+        // ... and once the first is discarded, its turn comes: it becomes the order's dead letter.
+        (await _operator.DiscardAsync(first.Id)).IsSuccessStatusCode.ShouldBeTrue();
         var records = await dlq.WaitForAsync(2);
-        records.Select(r => r.Headers[DeadLetterHeaders.ErrorType]).Order().ShouldBe(["MalformedMessage", "UnsupportedSchemaVersion"]);
+        records.Select(r => r.Headers[DeadLetterHeaders.ErrorType]).ShouldBe(["MalformedMessage", "UnsupportedSchemaVersion"]);
         records.ShouldAllBe(r => r.Key == key);
-        var listed = await _operator.ListAsync(status: DeadLetterStatus.Unresolved);
-        listed.Count.ShouldBe(2);
-        listed.Single(d => d.ErrorType == "MalformedMessage").OrderId.ShouldBeNull("nothing in a malformed record is trusted");
-        listed.Single(d => d.ErrorType == "UnsupportedSchemaVersion").OrderId.ShouldBe(Guid.Parse(key),
-            "a sound envelope of an unknown version (a rolling upgrade) holds its order like any dead letter");
+        var second = (await _operator.ListAsync(status: DeadLetterStatus.Unresolved)).ShouldHaveSingleItem();
+        second.ErrorType.ShouldBe("UnsupportedSchemaVersion");
+        second.OrderId.ShouldBe(Guid.Parse(key), "a sound envelope of an unknown version (a rolling upgrade) holds its order like any dead letter");
+    }
+
+    [Fact]
+    public async Task ReplayOfALaterDeadLetter_WhileAnOlderOneOfItsOrderIsUnresolved_IsRefusedWith409()
+    {
+        var (order, older) = await DeadLetteredOrderAsync();
+        using var producer = new ProducerBuilder<string, byte[]>(broker.ProducerConfig()).Build();
+        await producer.ProduceAsync(_app.Topics.Topic, new Message<string, byte[]> { Key = order.Id.ToString(), Value = Encoding.UTF8.GetBytes("{not json") },
+            TestContext.Current.CancellationToken);
+        var later = (await Eventually.Until(() => _operator.ListAsync(order.Id), l => l.Count == 2)).Single(d => d.Id != older.Id);
+
+        var refused = await _operator.ReplayAsync(later.Id);
+
+        refused.StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+        (await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).ShouldContain("urn:orderexport:problem:older-dead-letter-unresolved");
+        (await _operator.ReplayAsync(older.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted);
+        await Eventually.Until(() => _operator.ListAsync(order.Id), l => l.Single(d => d.Id == older.Id).Status == DeadLetterStatus.Replayed);
+        (await _operator.ReplayAsync(later.Id)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted, "its turn, once the older one is resolved");
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public sealed class OperatorClient(HttpClient http)
             query.Add($"status={s}");
         }
 
+        query.Add("limit=1000");
         return (await http.GetFromJsonAsync<List<DeadLetterResponse>>(
             "/dead-letters?" + string.Join('&', query), OrdersClient.Json, TestContext.Current.CancellationToken))!;
     }
