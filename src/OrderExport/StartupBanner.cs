@@ -47,6 +47,6 @@ internal sealed partial class StartupBanner(
     private partial void LogReady(string addresses, string mode, DatabaseProvider provider, string bootstrapServers, string topic, string platform);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Platform:BaseAddress is empty in environment {Environment}: orders are exported to the in-process FAKE platform (memory only) and its /platform control routes are open. Set Platform:BaseAddress for a real platform.")]
+        Message = "Platform:BaseAddress is empty in environment {Environment}: orders are exported to the in-process FAKE platform (memory only; its /platform control routes need the operations key here). Set Platform:BaseAddress for a real platform.")]
     private partial void LogFakePlatform(string environment);
 }

@@ -13,6 +13,7 @@ namespace OrderExport.Platform;
 /// <item><c>DELETE /platform/received</c>: forget it all</item>
 /// <item><c>GET /platform/behavior</c>, <c>PUT /platform/behavior</c>: how it answers (<see cref="FakePlatformBehaviorSettings"/>)</item>
 /// </list>
+/// Outside Development, <c>DELETE</c> and <c>PUT</c> need the operations key (<c>X-Api-Key</c>).
 /// A request is recorded and decided on arrival and answered after the configured delay, so a
 /// client that gives up meanwhile leaves an accepted export behind, as with a real platform, and
 /// its retry is a duplicate that gets the first answer back.
@@ -29,9 +30,14 @@ public static class FakePlatformApi
         platform.MapPost("/orders", ReceiveOrder).WithName(nameof(ReceiveOrder))
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         platform.MapGet("/received", GetReceived).WithName(nameof(GetReceived));
-        platform.MapDelete("/received", ResetReceived).WithName(nameof(ResetReceived));
         platform.MapGet("/behavior", GetBehavior).WithName(nameof(GetBehavior));
-        platform.MapPut("/behavior", SetBehavior).WithName(nameof(SetBehavior)).ProducesProblem(StatusCodes.Status400BadRequest);
+        // Wiping its idempotency record or making it reject everything is an operator's act
+        // wherever the fake runs outside Development (compose, a demo): the operations key.
+        var control = app.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment()
+            ? platform
+            : platform.MapGroup("").AddEndpointFilter<ApiKeyFilter>().ProducesProblem(StatusCodes.Status401Unauthorized);
+        control.MapDelete("/received", ResetReceived).WithName(nameof(ResetReceived));
+        control.MapPut("/behavior", SetBehavior).WithName(nameof(SetBehavior)).ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 

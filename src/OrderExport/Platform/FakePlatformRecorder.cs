@@ -3,13 +3,20 @@ namespace OrderExport.Platform;
 /// <summary>
 /// Everything the fake platform received, in arrival order (singleton, thread-safe), and the
 /// idempotency store: the first 200 for an <c>Idempotency-Key</c> is kept, and a later request
-/// with that key gets the same answer back and is recorded as a duplicate.
+/// with that key gets the same answer back and is recorded as a duplicate. Both are bounded by
+/// <see cref="Capacity"/>: the oldest requests and keys are forgotten first (a real platform keeps
+/// idempotency keys for a window too), so a long-running demo cannot grow without end.
 /// </summary>
 public sealed class FakePlatformRecorder(TimeProvider time)
 {
+    /// <summary>Requests, and idempotency keys, kept at most.</summary>
+    public const int Capacity = 200_000;
+
     private readonly Lock _lock = new();
     private readonly List<FakePlatformRequest> _received = [];
     private readonly Dictionary<Guid, FakePlatformAcceptance> _accepted = [];
+    private readonly Queue<Guid> _acceptedOrder = new();
+    private int _number;
 
     /// <summary>Every valid request, failed ones included.</summary>
     public IReadOnlyList<FakePlatformRequest> Received
@@ -41,6 +48,8 @@ public sealed class FakePlatformRecorder(TimeProvider time)
         {
             _received.Clear();
             _accepted.Clear();
+            _acceptedOrder.Clear();
+            _number = 0;
         }
     }
 
@@ -51,10 +60,19 @@ public sealed class FakePlatformRecorder(TimeProvider time)
         {
             var now = time.GetUtcNow();
             var duplicate = _accepted.TryGetValue(request.EventId, out var acceptance);
-            acceptance ??= new FakePlatformAcceptance($"fake-{Guid.NewGuid():N}", request.EventId, request.OrderId, request.Sequence, now);
-            _accepted[request.EventId] = acceptance;
+            if (!duplicate)
+            {
+                acceptance = new FakePlatformAcceptance($"fake-{Guid.NewGuid():N}", request.EventId, request.OrderId, request.Sequence, now);
+                _accepted[request.EventId] = acceptance;
+                _acceptedOrder.Enqueue(request.EventId);
+                while (_acceptedOrder.Count > Capacity)
+                {
+                    _accepted.Remove(_acceptedOrder.Dequeue());
+                }
+            }
+
             Add(request, body, now, StatusCodes.Status200OK, duplicate);
-            return acceptance;
+            return acceptance!;
         }
     }
 
@@ -67,9 +85,16 @@ public sealed class FakePlatformRecorder(TimeProvider time)
         }
     }
 
-    private void Add(PlatformExportRequest request, string body, DateTimeOffset at, int? statusCode, bool duplicate) =>
-        _received.Add(new FakePlatformRequest(
-            _received.Count + 1, request.EventId, request.OrderId, request.Sequence, body, at, statusCode, duplicate));
+    private void Add(PlatformExportRequest request, string body, DateTimeOffset at, int? statusCode, bool duplicate)
+    {
+        if (_received.Count >= Capacity)
+        {
+            // A tenth at a time: removing from the front of a list moves the rest.
+            _received.RemoveRange(0, Capacity / 10);
+        }
+
+        _received.Add(new FakePlatformRequest(++_number, request.EventId, request.OrderId, request.Sequence, body, at, statusCode, duplicate));
+    }
 }
 
 /// <summary>

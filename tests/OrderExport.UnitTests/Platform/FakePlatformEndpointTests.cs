@@ -188,4 +188,21 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
         response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
     }
+
+    [Fact]
+    public async Task OutsideDevelopment_ControlRoutesNeedTheOperationsKey_ButReceivingAndReadingDoNot()
+    {
+        const string key = "demo-operations-key-0123";
+        await using var host = await FakePlatformHost.StartAsync(new() { ["Operations:ApiKey"] = key }, environment: "Production");
+
+        (await host.Http.PutAsJsonAsync("/platform/behavior", new { failNext = new[] { 503 } }, Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await host.Http.DeleteAsync("/platform/received", Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        host.Behavior.Current.FailNext.ShouldBeEmpty("a refused change changes nothing");
+        (await host.Http.GetAsync("/platform/behavior", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/platform/behavior") { Content = JsonContent.Create(new { failNext = new[] { 503 } }) };
+        put.Headers.Add(OperationsOptions.HeaderName, key);
+        (await host.Http.SendAsync(put, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        host.Behavior.Current.FailNext.ShouldBe([503]);
+    }
 }

@@ -33,9 +33,9 @@ internal sealed class FakePlatformHost : IAsyncDisposable
 
     public FakePlatformRecorder Recorder => _app.Services.GetRequiredService<FakePlatformRecorder>();
 
-    public static async Task<FakePlatformHost> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<FakePlatformHost> StartAsync(Dictionary<string, string?>? settings = null, string environment = "Development")
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -47,6 +47,7 @@ internal sealed class FakePlatformHost : IAsyncDisposable
         }).AddInMemoryCollection(settings ?? []);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
         builder.Services.AddOrderExportPlatform(builder.Configuration);
+        builder.Services.Configure<OperationsOptions>(builder.Configuration.GetSection(OperationsOptions.Section));
 
         WebApplication? started = null;
         builder.Services.AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)

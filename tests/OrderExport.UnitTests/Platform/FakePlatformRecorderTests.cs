@@ -88,4 +88,22 @@ public sealed class FakePlatformRecorderTests
         _recorder.DuplicateCount.ShouldBe(450);
         _recorder.Received.Select(r => r.Number).ShouldBe(Enumerable.Range(1, 500));
     }
+
+    [Fact]
+    public void PastItsCapacity_ForgetsTheOldestRequestsAndKeys_SoMemoryStaysBounded()
+    {
+        var first = PlatformClientHarness.NewRequest();
+        _recorder.Accept(first, "{}");
+        for (var i = 0; i < FakePlatformRecorder.Capacity + 10; i++)
+        {
+            _recorder.Accept(PlatformClientHarness.NewRequest(), "{}");
+        }
+
+        var received = _recorder.Received;
+        received.Count.ShouldBeLessThanOrEqualTo(FakePlatformRecorder.Capacity);
+        received[^1].Number.ShouldBe(FakePlatformRecorder.Capacity + 11, "numbers keep counting");
+        received.ShouldNotContain(r => r.EventId == first.EventId);
+        _recorder.Accept(first, "{}");
+        _recorder.Received[^1].Duplicate.ShouldBeFalse("its key fell out of the idempotency window");
+    }
 }
