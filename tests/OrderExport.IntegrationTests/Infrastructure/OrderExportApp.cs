@@ -27,7 +27,14 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
     {
         Topics = topics;
         _services = services;
-        _settings = new Dictionary<string, string?>
+        _settings = SettingsFor(broker, topics, provider, connectionString, overrides);
+    }
+
+    /// <summary>The settings every test instance runs with (a process of its own gets them as environment variables).</summary>
+    public static Dictionary<string, string?> SettingsFor(KafkaTestBroker broker, TestTopics topics, DatabaseProvider provider, string connectionString,
+        IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Database:Provider"] = provider.ToString(),
             ["Database:ConnectionString"] = connectionString,
@@ -52,8 +59,10 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
-            _settings[key] = value;
+            settings[key] = value;
         }
+
+        return settings;
     }
 
     public const string ApiKey = "test-operations-key";
@@ -92,11 +101,14 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         // The in-memory test server has no socket: the platform client reaches the service's own
         // fake platform through the test server's handler, still through the real HttpClient,
-        // resilience pipeline and endpoint.
-        builder.ConfigureTestServices(services => services
-            .AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
-            .ConfigureHttpClient(client => client.BaseAddress = new Uri("http://localhost/"))
-            .ConfigurePrimaryHttpMessageHandler(sp => ((TestServer)sp.GetRequiredService<IServer>()).CreateHandler()));
+        // resilience pipeline and endpoint. (With Platform:BaseAddress set it goes out over HTTP.)
+        if (string.IsNullOrEmpty(_settings.GetValueOrDefault("Platform:BaseAddress")))
+        {
+            builder.ConfigureTestServices(services => services
+                .AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
+                .ConfigureHttpClient(client => client.BaseAddress = new Uri("http://localhost/"))
+                .ConfigurePrimaryHttpMessageHandler(sp => ((TestServer)sp.GetRequiredService<IServer>()).CreateHandler()));
+        }
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);

@@ -18,8 +18,11 @@ public sealed class ReliabilityRig : IAsyncDisposable
 {
     private readonly KafkaTestBroker? _ownBroker;
     private readonly List<OrderExportApp> _running = [];
+    private readonly List<ServiceProcess> _processes = [];
     private readonly List<FakePlatformRecorder> _platforms = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    private PlatformServer? _platformServer;
 
     private ReliabilityRig(KafkaTestBroker broker, KafkaTestBroker? ownBroker, PostgresDatabase database, TestTopics topics, TcpProxy? proxy)
     {
@@ -47,14 +50,23 @@ public sealed class ReliabilityRig : IAsyncDisposable
     public TimeSpan Elapsed => _clock.Elapsed;
 
     /// <param name="sharedBroker">The run's shared broker; null starts a private embedded one.</param>
-    public static async Task<ReliabilityRig> CreateAsync(KafkaTestBroker? sharedBroker = null, bool databaseProxy = false)
+    /// <param name="sharedPlatform">Every instance exports over HTTP to one platform of the rig's
+    /// (needed for <see cref="StartProcess"/>: a killed process's own fake platform dies with it).</param>
+    public static async Task<ReliabilityRig> CreateAsync(KafkaTestBroker? sharedBroker = null, bool databaseProxy = false, bool sharedPlatform = false)
     {
         var own = sharedBroker is null ? KafkaTestBroker.StartPrivate() : null;
         var broker = sharedBroker ?? own!;
         var database = await PostgresDatabase.CreateAsync();
         var topics = await broker.CreateTopicsAsync();
         var proxy = databaseProxy ? TcpProxy.ForPostgres(database.ConnectionString) : null;
-        return new ReliabilityRig(broker, own, database, topics, proxy);
+        var rig = new ReliabilityRig(broker, own, database, topics, proxy);
+        if (sharedPlatform)
+        {
+            rig._platformServer = await PlatformServer.StartAsync();
+            rig._platforms.Add(rig._platformServer.Recorder);
+        }
+
+        return rig;
     }
 
     /// <summary>
@@ -64,18 +76,52 @@ public sealed class ReliabilityRig : IAsyncDisposable
     /// </summary>
     public (OrderExportApp App, HttpClient Http) StartApp(IDictionary<string, string?>? overrides = null)
     {
-        var connectionString = Proxy?.Redirect(Database.ConnectionString) ?? Database.ConnectionString;
+        var app = new OrderExportApp(Broker, Topics, DatabaseProvider.Postgres, ConnectionString, InstanceSettings(overrides));
+        _running.Add(app);
+        var http = app.Start();
+        if (_platformServer is null)
+        {
+            _platforms.Add(app.Platform);
+        }
+
+        return (app, http);
+    }
+
+    /// <summary>
+    /// Starts an instance as a process of its own, which <see cref="ServiceProcess.Kill"/> ends
+    /// the hard way. Needs the rig's shared platform. Its consumer logs partition assignments.
+    /// </summary>
+    public ServiceProcess StartProcess(IDictionary<string, string?>? overrides = null)
+    {
+        if (_platformServer is null)
+        {
+            throw new InvalidOperationException("A service process exports to the rig's shared platform: create the rig with sharedPlatform: true.");
+        }
+
+        var settings = InstanceSettings(overrides);
+        settings["Logging:LogLevel:OrderExport.Export.ExportConsumer"] = "Information";
+        settings["Logging:Console:FormatterOptions:SingleLine"] = "true";
+        var process = ServiceProcess.Start(OrderExportApp.SettingsFor(Broker, Topics, DatabaseProvider.Postgres, ConnectionString, settings));
+        _processes.Add(process);
+        return process;
+    }
+
+    private string ConnectionString => Proxy?.Redirect(Database.ConnectionString) ?? Database.ConnectionString;
+
+    private Dictionary<string, string?> InstanceSettings(IDictionary<string, string?>? overrides)
+    {
         var settings = new Dictionary<string, string?> { ["shutdownTimeoutSeconds"] = "5" };
+        if (_platformServer is not null)
+        {
+            settings["Platform:BaseAddress"] = _platformServer.Address.ToString();
+        }
+
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
             settings[key] = value;
         }
 
-        var app = new OrderExportApp(Broker, Topics, DatabaseProvider.Postgres, connectionString, settings);
-        _running.Add(app);
-        var http = app.Start();
-        _platforms.Add(app.Platform);
-        return (app, http);
+        return settings;
     }
 
     /// <summary>Ends a lifetime (its platform record stays in the audit); returns how long the stop took.</summary>
@@ -137,6 +183,16 @@ public sealed class ReliabilityRig : IAsyncDisposable
         foreach (var app in Enumerable.Reverse(_running).ToList())
         {
             await app.DisposeAsync();
+        }
+
+        foreach (var process in _processes)
+        {
+            process.Dispose();
+        }
+
+        if (_platformServer is not null)
+        {
+            await _platformServer.DisposeAsync();
         }
 
         if (Proxy is not null)
