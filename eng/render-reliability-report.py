@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-ORDER = ["S1", "S2a", "S2b", "S3", "S4", "S5", "S6", "S7", "S8", "B1", "B2"]
+ORDER = ["S1", "S2a", "S2b", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2"]
 
 
 def sh(*args):
@@ -97,7 +97,7 @@ def main():
     w("  answered 200 is checked to be in the database.")
     w("- **Exported once**: events the platform stored (the first `200` for their `Idempotency-Key`), and stored")
     w("  under one key only. Each service lifetime has its own fake platform; their records are merged as one")
-    w("  platform.")
+    w("  platform (S10, whose instance is a process killed with SIGKILL, exports to one platform over HTTP).")
     w("- **Lost**: events neither exported nor dead-lettered. **Exported twice**: an export request the platform")
     w("  stored under two different keys. Both must be 0 in every scenario of the service.")
     w("- **Kafka duplicates**: extra records of an event id on `order-export` (at-least-once publishing at work).")
