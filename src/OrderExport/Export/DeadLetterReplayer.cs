@@ -111,11 +111,15 @@ public sealed partial class DeadLetterReplayer(
         return await ParkedEvents.UnresolvedDeadLetters(db, orderId).AnyAsync(d => d.Id < deadLetterId, cancellationToken);
     }
 
-    /// <summary>The control record names this dead letter: same key bytes, and the same event id where it gives one.</summary>
+    /// <summary>
+    /// The control record names this dead letter as the operations API writes it: same key bytes,
+    /// its event id where it has one, and (same topic) its own partition.
+    /// </summary>
     private static bool Matches(IncomingRecord control, DeadLetter deadLetter) =>
         (control.Key ?? []).AsSpan().SequenceEqual(deadLetter.KeyBytes() ?? [])
-        && (control.Header(MessageHeaders.EventId) is not { } eventId
-            || (Guid.TryParse(eventId, out var id) && id == deadLetter.EventId));
+        && (control.Topic != deadLetter.Topic || control.Partition == deadLetter.Partition)
+        && (deadLetter.EventId is not { } expected
+            || (Guid.TryParse(control.Header(MessageHeaders.EventId), out var named) && named == expected));
 
     private async Task ResolveAsync(OrderExportDbContext db, long deadLetterId, ExportEvent exportEvent, CancellationToken cancellationToken)
     {

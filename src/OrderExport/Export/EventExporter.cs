@@ -118,7 +118,7 @@ public sealed partial class EventExporter(
 
         // The key names the order (key = order id) even when the value cannot be read: the order's
         // later events then wait behind this dead letter instead of overtaking it.
-        var orderId = unreadable.OrderId ?? (Guid.TryParse(record.KeyText, out var keyed) ? keyed : null);
+        var orderId = unreadable.OrderId ?? OrderIdKey.From(record);
         var deadLetter = NewDeadLetter(record, unreadable.EventId, orderId, Failed(unreadable.ErrorType, unreadable.Message));
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
         db.DeadLetters.Add(deadLetter);

@@ -285,7 +285,7 @@ public sealed partial class ExportConsumer(
                     // If even this fails, the database or broker is what fails: the loop goes on.
                     var unreadable = new UnreadableRecord(ex.GetType().Name, $"handling failed {recordFailures} times: {ex.Message}",
                         Guid.TryParse(record.Header(MessageHeaders.EventId), out var eventId) ? eventId : null,
-                        Guid.TryParse(record.KeyText, out var orderId) ? orderId : null);
+                        OrderIdKey.From(record));
                     if (await TryDeadLetterAsync(record, unreadable, abandon))
                     {
                         metrics.Handled(ExportHandler.Outcomes.DeadLettered);

@@ -111,14 +111,16 @@ public sealed partial class ParkedEvents(
             if (exportEvent is null)
             {
                 // An event of an unknown type or version, parked behind the hold: its turn has come,
-                // and it becomes the order's dead letter, holding the rest. (Re-run safe: an earlier
-                // run's dead letter of the same record is found and not written twice.)
+                // and it becomes the order's dead letter. (Re-run safe: an earlier run's dead letter
+                // of the same record is found and not written twice.)
                 await exporter.DeadLetterUnreadableAsync(record, unreadable!, cancellationToken);
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<OrderExportDbContext>().ParkedMessages
                     .Where(p => p.Id == parked.Id).ExecuteDeleteAsync(cancellationToken);
                 metrics.Handled(ExportHandler.Outcomes.DeadLettered);
-                return;
+                // Normally its dead letter now holds the rest (the loop's head sees it); if that dead
+                // letter was resolved meanwhile (a re-run after a crash), the rest goes on.
+                continue;
             }
 
             var exported = await exporter.ExportAsync(record, exportEvent, cancellationToken, releasedParkedId: parked.Id);

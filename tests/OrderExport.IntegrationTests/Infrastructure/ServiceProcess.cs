@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace OrderExport.IntegrationTests.Infrastructure;
 
@@ -15,24 +14,20 @@ public sealed class ServiceProcess : IDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private bool _disposed;
 
-    private ServiceProcess(Process process, Uri address)
+    private ServiceProcess(Process process)
     {
         _process = process;
-        Address = address;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
-    public Uri Address { get; }
-
     public IReadOnlyCollection<string> Output => _output;
 
     /// <param name="settings">Configuration keys as in appsettings (<c>Kafka:Topic</c>); passed as environment variables.</param>
     public static ServiceProcess Start(IReadOnlyDictionary<string, string?> settings)
     {
-        var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -43,7 +38,8 @@ public sealed class ServiceProcess : IDisposable
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "OrderExport.dll"));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        // Port 0: the kernel picks a free one at bind time (no race with a port picked beforehand).
+        start.ArgumentList.Add("http://127.0.0.1:0");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (key, value) in settings)
@@ -52,7 +48,7 @@ public sealed class ServiceProcess : IDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        return new ServiceProcess(process);
     }
 
     /// <summary>Waits until a line of the service's log matches; the log so far is in the timeout's message.</summary>
@@ -94,12 +90,5 @@ public sealed class ServiceProcess : IDisposable
         {
             _output.Enqueue(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
