@@ -12,6 +12,7 @@ namespace OrderExport.Messaging;
 public sealed class KafkaConnection : IDisposable
 {
     private readonly EmbeddedKafkaCluster? _embedded;
+    private readonly TcpForwarder? _bootstrap;
 
     public KafkaConnection(IOptions<KafkaOptions> options, ILogger<KafkaConnection> logger)
     {
@@ -22,6 +23,12 @@ public sealed class KafkaConnection : IDisposable
             _embedded.CreateTopic(kafka.Topic, kafka.Partitions, kafka.EmbeddedBrokers);
             _embedded.CreateTopic(kafka.DeadLetterTopic, kafka.Partitions, kafka.EmbeddedBrokers);
             BootstrapServers = _embedded.BootstrapServers;
+            if (kafka.EmbeddedBootstrapPort > 0)
+            {
+                _bootstrap = TcpForwarder.Start(kafka.EmbeddedBootstrapPort, BootstrapServers.Split(',')[0],
+                    $"Kafka:EmbeddedBootstrapPort {kafka.EmbeddedBootstrapPort}");
+                BootstrapServers = $"127.0.0.1:{kafka.EmbeddedBootstrapPort}";
+            }
             logger.LogWarning(
                 "Kafka: running the EMBEDDED development broker at {BootstrapServers} (in memory, bounded retention, not for production); "
                 + "topics {Topic} and {DeadLetterTopic} with {Partitions} partitions; native librdkafka {LibrdkafkaPath}. Set Kafka:BootstrapServers to use a real cluster.",
@@ -49,5 +56,9 @@ public sealed class KafkaConnection : IDisposable
         FetchWaitMaxMs = IsEmbedded ? 10 : 100,
     };
 
-    public void Dispose() => _embedded?.Dispose();
+    public void Dispose()
+    {
+        _bootstrap?.Dispose();
+        _embedded?.Dispose();
+    }
 }

@@ -9,6 +9,7 @@ namespace OrderExport.Messaging;
 /// "Kafka": {
 ///   "BootstrapServers": "",            // empty: start the embedded development broker
 ///   "EmbeddedBrokers": 1,
+///   "EmbeddedBootstrapPort": 0,        // > 0: the embedded broker's bootstrap address is 127.0.0.1:<port> (Development: 19092)
 ///   "Topic": "order-export",
 ///   "Partitions": 3,
 ///   "DeadLetterTopic": "order-export.dlq",
@@ -27,6 +28,14 @@ public sealed class KafkaOptions
 
     [Range(1, 5)]
     public int EmbeddedBrokers { get; set; } = 1;
+
+    /// <summary>
+    /// 0: the embedded broker's bootstrap address is a free port, new on every start. Otherwise it is
+    /// <c>127.0.0.1:&lt;port&gt;</c> (a forwarder to the mock cluster, which picks its own ports), so a
+    /// saved kcat or Kafka UI configuration keeps working across restarts.
+    /// </summary>
+    [Range(0, 65535)]
+    public int EmbeddedBootstrapPort { get; set; }
 
     [Required, RegularExpression("^[a-zA-Z0-9._-]{1,249}$")]
     public string Topic { get; set; } = "order-export";

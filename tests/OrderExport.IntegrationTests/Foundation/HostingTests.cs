@@ -50,4 +50,40 @@ public sealed class HostingTests(KafkaTestBroker broker)
 
         failure.ToString().ShouldContain(named);
     }
+
+    [Fact]
+    public async Task EmbeddedBroker_WithAFixedBootstrapPort_AnswersKafkaToolsThere()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        var port = FreePort();
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Sqlite, database.ConnectionString,
+            new Dictionary<string, string?> { ["Kafka:BootstrapServers"] = "", ["Kafka:EmbeddedBootstrapPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        app.Start();
+
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = $"127.0.0.1:{port}" }).Build();
+        var metadata = admin.GetMetadata(app.Topics.Topic, TimeSpan.FromSeconds(10));
+
+        metadata.Topics.ShouldHaveSingleItem().Partitions.Count.ShouldBe(3);
+        app.Service<OrderExport.Messaging.KafkaConnection>().BootstrapServers.ShouldBe($"127.0.0.1:{port}");
+    }
+
+    [Fact]
+    public async Task EmbeddedBroker_WhenItsFixedPortIsTaken_FailsStartupNamingTheSetting()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Sqlite, database.ConnectionString,
+            new Dictionary<string, string?> { ["Kafka:BootstrapServers"] = "", ["Kafka:EmbeddedBootstrapPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Should.Throw<Exception>(() => app.Start()).ToString().ShouldContain($"Kafka:EmbeddedBootstrapPort {port}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }
