@@ -9,6 +9,7 @@ using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
 using OrderExport.Telemetry;
+using Scalar.AspNetCore;
 
 namespace OrderExport;
 
@@ -111,6 +112,12 @@ public static class OrderExportServiceCollectionExtensions
         app.UseMiddleware<RequestSizeLimitMiddleware>();
 
         app.MapOpenApi();
+        if (app.Environment.IsDevelopment())
+        {
+            // An interactive reference over /openapi/v1.json at /scalar/v1 (assets served by the service).
+            app.MapScalarApiReference();
+        }
+
         app.MapOrderExportHealth();
         app.MapOrdersApi();
         app.MapDeadLettersApi();

@@ -32,6 +32,30 @@ public sealed class HostingTests(KafkaTestBroker broker)
     }
 
     [Theory]
+    [InlineData("Development", true)]
+    [InlineData("Testing", false)]
+    public async Task ApiReference_IsServedInDevelopmentOnly_WithItsOwnAssets(string environment, bool served)
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Sqlite, database.ConnectionString)
+        {
+            Environment = environment,
+        };
+        var client = app.Start();
+
+        var page = await client.GetAsync("/scalar/v1", TestContext.Current.CancellationToken);
+
+        page.IsSuccessStatusCode.ShouldBe(served);
+        if (served)
+        {
+            var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            html.ShouldContain("openapi/v1.json");
+            html.ShouldNotContain("cdn.", Case.Insensitive, "no CDN: the service serves the reference's assets itself");
+            (await client.GetAsync("/scalar/scalar.js", TestContext.Current.CancellationToken)).IsSuccessStatusCode.ShouldBeTrue();
+        }
+    }
+
+    [Theory]
     [InlineData("Outbox:BatchSize=0", "BatchSize")]
     [InlineData("Kafka:Producer:LingerMs=5000", "Kafka:Producer:LingerMs")]
     [InlineData("Consumer:SessionTimeoutMs=60000;Consumer:MaxPollIntervalMs=59000;Consumer:MaxCircuitWait=00:00:01;Platform:TotalTimeout=00:00:01", "Consumer:SessionTimeoutMs must not exceed")]

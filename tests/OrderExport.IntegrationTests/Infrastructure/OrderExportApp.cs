@@ -67,6 +67,9 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
 
     public const string ApiKey = "test-operations-key";
 
+    /// <summary>The host environment ("Testing" unless a test needs Development's extras).</summary>
+    public string Environment { get; init; } = "Testing";
+
     public TestTopics Topics { get; }
 
     /// <summary>What the service's own fake platform received.</summary>
@@ -97,7 +100,7 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(Environment);
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         // The in-memory test server has no socket: the platform client reaches the service's own
         // fake platform through the test server's handler, still through the real HttpClient,
