@@ -34,13 +34,7 @@ public static class OrderExportServiceCollectionExtensions
         services.AddOpenApi();
         services.AddMetrics();
         services.AddSingleton<OrderExportMetrics>();
-        services.AddOptions<TelemetryOptions>()
-            .Bind(configuration.GetSection(TelemetryOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(t => t.OtlpEndpoint.Length == 0 || Uri.TryCreate(t.OtlpEndpoint, UriKind.Absolute, out _),
-                "Telemetry:OtlpEndpoint must be empty or an absolute URL (http://host:4317).")
-            .ValidateOnStart();
-        services.AddHostedService<OpenTelemetryExport>();
+        services.AddOrderExportTelemetry(configuration);
         services.AddOrderExportHealth(configuration);
 
         services.AddOrderExportPersistence(configuration);
