@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using OrderExport.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -16,8 +15,6 @@ namespace OrderExport.Platform;
 /// </summary>
 internal sealed partial class HttpPlatformClient(
     IHttpClientFactory httpClients,
-    PlatformResiliencePipeline resilience,
-    OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<HttpPlatformClient> logger) : IPlatformClient
 {
@@ -36,12 +33,21 @@ internal sealed partial class HttpPlatformClient(
         }
 
         var call = new PlatformCall(request);
-        var attempt = new Attempt(http, call, JsonSerializer.SerializeToUtf8Bytes(request, JsonSerializerOptions.Web), metrics);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(PlatformResiliencePipeline.CallKey, call);
+        // One message for all attempts: the resilience handler sends it again (its content re-reads).
+        using var message = new HttpRequestMessage(HttpMethod.Post, OrdersPath)
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, JsonSerializerOptions.Web))
+            {
+                Headers = { ContentType = new MediaTypeHeaderValue("application/json", "utf-8") },
+            },
+        };
+        message.Headers.Add(IdempotencyKeyHeader, request.EventId.ToString());
+        message.SetResilienceContext(context);
         try
         {
-            using var response = await resilience.Pipeline.ExecuteAsync(static (ctx, a) => a.SendAsync(ctx.CancellationToken), context, attempt);
+            using var response = await http.SendAsync(message, cancellationToken);
             return await ToResultAsync(call, response, cancellationToken);
         }
         catch (BrokenCircuitException open)
@@ -123,51 +129,6 @@ internal sealed partial class HttpPlatformClient(
         }
 
         return body.Length == 0 ? "" : $": {(body.Length > MaxReasonLength ? body[..MaxReasonLength] : body)}";
-    }
-
-    /// <summary>One attempt: a fresh request message each time (a sent one cannot be sent again), the same key.</summary>
-    private sealed class Attempt(HttpClient http, PlatformCall call, byte[] body, OrderExportMetrics metrics)
-    {
-        public async ValueTask<HttpResponseMessage> SendAsync(CancellationToken cancellationToken)
-        {
-            call.Attempts++;
-            // One span per attempt, whatever the handler: HttpClient adds its own client span
-            // under it when the request goes over a socket.
-            using var activity = OrderExportActivities.Source.StartActivity("platform export attempt", ActivityKind.Client)?
-                .SetTag("orderexport.order_id", call.Request.OrderId.ToString())
-                .SetTag("messaging.message.id", call.Request.EventId.ToString())
-                .SetTag("orderexport.attempt", call.Attempts);
-            using var message = new HttpRequestMessage(HttpMethod.Post, OrdersPath)
-            {
-                Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json", "utf-8") } },
-            };
-            message.Headers.Add(IdempotencyKeyHeader, call.Request.EventId.ToString());
-            try
-            {
-                var response = await http.SendAsync(message, cancellationToken);
-                metrics.PlatformAttempt(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                activity?.SetTag("http.response.status_code", (int)response.StatusCode);
-                if (!response.IsSuccessStatusCode)
-                {
-                    activity?.SetStatus(ActivityStatusCode.Error, $"{(int)response.StatusCode}");
-                }
-
-                return response;
-            }
-            catch (OperationCanceledException)
-            {
-                // The attempt timeout cancels the request; shutdown does too, but then nobody reads the metric.
-                metrics.PlatformAttempt("timeout");
-                activity?.SetStatus(ActivityStatusCode.Error, "timeout");
-                throw;
-            }
-            catch (HttpRequestException)
-            {
-                metrics.PlatformAttempt("error");
-                activity?.SetStatus(ActivityStatusCode.Error, "connection error");
-                throw;
-            }
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Exported order {OrderId} event {EventId} to the platform in {Attempts} attempt(s)")]

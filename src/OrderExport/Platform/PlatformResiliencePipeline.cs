@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Options;
 using OrderExport.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
@@ -9,8 +8,8 @@ using Polly.Timeout;
 namespace OrderExport.Platform;
 
 /// <summary>
-/// The one resilience pipeline for every platform call, built once: the circuit breaker only
-/// works if all exports share its state. Strategies, outermost first:
+/// The platform HttpClient's resilience handler (<c>AddResilienceHandler</c>), built once per
+/// named client, so every export shares the circuit breaker's state. Strategies, outermost first:
 /// <list type="number">
 /// <item>total timeout: the budget for one export, delays included (<see cref="PlatformOptions.TotalTimeout"/>);</item>
 /// <item>retry: transient failures only, exponential backoff with jitter, Retry-After honoured;</item>
@@ -22,36 +21,33 @@ internal sealed partial class PlatformResiliencePipeline
 {
     public static readonly ResiliencePropertyKey<PlatformCall> CallKey = new("OrderExport.Platform.Call");
 
+    public const string HandlerName = "platform";
+
     private readonly TimeProvider _time;
     private readonly ILogger<PlatformResiliencePipeline> _logger;
 
     private readonly CircuitBreakerStateProvider _circuit = new();
 
-    public PlatformResiliencePipeline(
-        IOptions<PlatformOptions> options, TimeProvider time, OrderExportMetrics metrics, ILogger<PlatformResiliencePipeline> logger)
+    public PlatformResiliencePipeline(TimeProvider time, OrderExportMetrics metrics, ILogger<PlatformResiliencePipeline> logger)
     {
         _time = time;
         _logger = logger;
-        Pipeline = Build(options.Value);
         metrics.CircuitState = () => _circuit.CircuitState;
     }
-
-    public CircuitState CircuitState => _circuit.CircuitState;
-
-    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
 
     /// <summary>408, 429 and 5xx may succeed later; every other status is the platform's final answer.</summary>
     public static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    private ResiliencePipeline<HttpResponseMessage> Build(PlatformOptions options)
+    /// <summary>Adds the strategies to the handler's pipeline (called once, by the resilience handler's registry).</summary>
+    public void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, PlatformOptions options)
     {
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
             .Handle<TimeoutRejectedException>()
             .HandleResult(response => IsTransient(response.StatusCode));
 
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time };
+        builder.TimeProvider = _time;
 
         builder.AddTimeout(new TimeoutStrategyOptions { Name = "PlatformTotalTimeout", Timeout = options.TotalTimeout });
 
@@ -101,7 +97,6 @@ internal sealed partial class PlatformResiliencePipeline
         });
 
         builder.AddTimeout(new TimeoutStrategyOptions { Name = "PlatformAttemptTimeout", Timeout = options.AttemptTimeout });
-        return builder.Build();
     }
 
     private ValueTask OnRetry(OnRetryArguments<HttpResponseMessage> args)

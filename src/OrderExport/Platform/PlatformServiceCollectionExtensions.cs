@@ -27,7 +27,7 @@ public static class PlatformServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<OrderExportMetrics>();
-        services.AddHttpClient(HttpClientName, (sp, client) =>
+        var platform = services.AddHttpClient(HttpClientName, (sp, client) =>
         {
             var options = sp.GetRequiredService<IOptions<PlatformOptions>>().Value;
             if (!options.UseInProcessFake)
@@ -39,6 +39,11 @@ public static class PlatformServiceCollectionExtensions
             // The pipeline owns every timeout; HttpClient's own 100 s would only cut across it.
             client.Timeout = Timeout.InfiniteTimeSpan;
         });
+        // Outermost first: the resilience handler, then one span and metric for each attempt it sends.
+        platform.AddResilienceHandler(PlatformResiliencePipeline.HandlerName, (builder, context) => context.ServiceProvider
+            .GetRequiredService<PlatformResiliencePipeline>()
+            .Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<PlatformOptions>>().Value));
+        platform.AddHttpMessageHandler(sp => new PlatformAttemptHandler(sp.GetRequiredService<OrderExportMetrics>()));
         services.AddSingleton<PlatformResiliencePipeline>();
         services.AddSingleton<IPlatformClient, HttpPlatformClient>();
 

@@ -30,7 +30,7 @@ public static class TelemetryServiceCollectionExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation())
             .WithMetrics(metrics => metrics
-                .AddMeter(OrderExportMetrics.MeterName, "System.Runtime")
+                .AddMeter(OrderExportMetrics.MeterName, "System.Runtime", "Polly")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
 
