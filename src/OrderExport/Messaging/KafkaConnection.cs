@@ -25,8 +25,17 @@ public sealed class KafkaConnection : IDisposable
             BootstrapServers = _embedded.BootstrapServers;
             if (kafka.EmbeddedBootstrapPort > 0)
             {
-                _bootstrap = TcpForwarder.Start(kafka.EmbeddedBootstrapPort, BootstrapServers.Split(',')[0],
-                    $"Kafka:EmbeddedBootstrapPort {kafka.EmbeddedBootstrapPort}");
+                try
+                {
+                    _bootstrap = TcpForwarder.Start(kafka.EmbeddedBootstrapPort, BootstrapServers.Split(',')[0],
+                        $"Kafka:EmbeddedBootstrapPort {kafka.EmbeddedBootstrapPort}");
+                }
+                catch
+                {
+                    _embedded.Dispose(); // start-up fails: leave no broker behind
+                    throw;
+                }
+
                 BootstrapServers = $"127.0.0.1:{kafka.EmbeddedBootstrapPort}";
             }
             logger.LogWarning(

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
 
-namespace OrderExport.UnitTests.RealStack;
+namespace OrderExport.IntegrationTests.RealStack;
 
 /// <summary>
 /// docker-compose.yml cannot be started where CI runs (no Docker engine), so it is checked offline:

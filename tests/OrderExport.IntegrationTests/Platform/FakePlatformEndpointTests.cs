@@ -4,7 +4,7 @@ using System.Text.Json;
 using OrderExport.Api;
 using OrderExport.Platform;
 
-namespace OrderExport.UnitTests.Platform;
+namespace OrderExport.IntegrationTests.Platform;
 
 /// <summary>The real client against the real fake endpoints over loopback HTTP.</summary>
 public sealed class FakePlatformEndpointTests : IAsyncLifetime
@@ -20,7 +20,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     [Fact]
     public async Task Export_IsRecordedWithKeyOrderAndSequence()
     {
-        var request = PlatformClientHarness.NewRequest() with { Sequence = 3 };
+        var request = NewRequest() with { Sequence = 3 };
 
         var result = await _host.Client.ExportAsync(request, Ct);
 
@@ -38,7 +38,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     {
         var put = await _host.Http.PutAsJsonAsync("/platform/behavior", new { failNext = new[] { 503, 500 } }, Ct);
         put.StatusCode.ShouldBe(HttpStatusCode.OK);
-        var request = PlatformClientHarness.NewRequest();
+        var request = NewRequest();
 
         var result = await _host.Client.ExportAsync(request, Ct);
 
@@ -51,7 +51,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     [Fact]
     public async Task Export_WhenFakeRejectsTheOrder_FailsPermanentlyWithItsReason()
     {
-        var request = PlatformClientHarness.NewRequest();
+        var request = NewRequest();
         _host.Behavior.Reject(request.OrderId);
 
         var result = await _host.Client.ExportAsync(request, Ct);
@@ -68,7 +68,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
         // Each attempt is accepted on arrival but answered after the client's 300 ms attempt timeout.
         await using var host = await FakePlatformHost.StartAsync(new() { ["Platform:AttemptTimeout"] = "00:00:00.300" });
         host.Behavior.Delay(TimeSpan.FromMilliseconds(1500));
-        var request = PlatformClientHarness.NewRequest();
+        var request = NewRequest();
 
         var result = await host.Client.ExportAsync(request, Ct);
 
@@ -82,7 +82,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     [Fact]
     public async Task Post_WhenDuplicateKey_AnswersTheFirstAnswerAgain()
     {
-        var request = PlatformClientHarness.NewRequest();
+        var request = NewRequest();
 
         var first = await PostAsync(request, request.EventId.ToString());
         var second = await PostAsync(request, request.EventId.ToString());
@@ -96,7 +96,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     public async Task Post_When429IsScripted_SendsRetryAfter()
     {
         _host.Behavior.Set(new FakePlatformBehaviorSettings { FailNext = [429], RetryAfterSeconds = 3 });
-        var request = PlatformClientHarness.NewRequest();
+        var request = NewRequest();
 
         var response = await PostAsync(request, request.EventId.ToString());
 
@@ -111,7 +111,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     [InlineData("other-key", "EventId")]
     public async Task Post_WhenKeyIsMissingOrWrong_Answers400Problem(string? key, string field)
     {
-        var request = PlatformClientHarness.NewRequest();
+        var request = NewRequest();
 
         var response = await PostAsync(request, key == "other-key" ? Guid.NewGuid().ToString() : key);
 
@@ -164,7 +164,7 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
     [Fact]
     public async Task DeleteReceived_ForgetsEverything()
     {
-        await _host.Client.ExportAsync(PlatformClientHarness.NewRequest(), Ct);
+        await _host.Client.ExportAsync(NewRequest(), Ct);
 
         var response = await _host.Http.DeleteAsync("/platform/received", Ct);
 
@@ -205,4 +205,6 @@ public sealed class FakePlatformEndpointTests : IAsyncLifetime
         (await host.Http.SendAsync(put, Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
         host.Behavior.Current.FailNext.ShouldBe([503]);
     }
+
+    private static PlatformExportRequest NewRequest() => new(Guid.NewGuid(), Guid.NewGuid(), 1, "customer-1", 12.50m, "EUR");
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using OrderExport.Api;
 using OrderExport.Platform;
 
-namespace OrderExport.UnitTests.Platform;
+namespace OrderExport.IntegrationTests.Platform;
 
 /// <summary>
 /// The fake platform endpoints on Kestrel (loopback, free port), and the real client pointed at
