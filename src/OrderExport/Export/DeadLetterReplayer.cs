@@ -24,13 +24,9 @@ public sealed partial class DeadLetterReplayer(
 {
     public async Task<string> ReplayAsync(IncomingRecord control, long deadLetterId, CancellationToken cancellationToken)
     {
-        DeadLetter? deadLetter;
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-            deadLetter = await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deadLetterId, cancellationToken);
-        }
-
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+        var deadLetter = await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deadLetterId, cancellationToken);
         if (deadLetter is null || !Matches(control, deadLetter))
         {
             // Anyone who can write to the topic can write a control record: one that does not
@@ -50,7 +46,8 @@ public sealed partial class DeadLetterReplayer(
             return ExportHandler.Outcomes.ReplaySkipped;
         }
 
-        if (deadLetter.OrderId is { } heldOrder && await HasOlderUnresolvedAsync(heldOrder, deadLetter.Id, cancellationToken))
+        if (deadLetter.OrderId is { } heldOrder
+            && await ParkedEvents.OlderUnresolvedDeadLetters(db, heldOrder, deadLetter.Id).AnyAsync(cancellationToken))
         {
             // It would overtake an older dead letter of its order (the API refuses this with a 409;
             // a replay of the older one that failed again gets here): it stays unresolved.
@@ -61,14 +58,9 @@ public sealed partial class DeadLetterReplayer(
         // The stored record, byte for byte, is what goes out again: never the control record's value.
         var record = deadLetter.StoredRecord();
         var (exportEvent, unreadable) = ExportEventReader.Read(record);
-        bool alreadyExported;
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-            var eventId = exportEvent?.EventId;
-            alreadyExported = eventId is not null && await db.InboxMessages.AnyAsync(
-                m => m.EventId == eventId && m.Outcome == InboxOutcome.Exported, cancellationToken);
-        }
+        var eventId = exportEvent?.EventId;
+        var alreadyExported = eventId is not null && await db.InboxMessages.AnyAsync(
+            m => m.EventId == eventId && m.Outcome == InboxOutcome.Exported, cancellationToken);
 
         var result = exportEvent is null ? exporter.Failed(unreadable!.ErrorType, unreadable.Message)
             : alreadyExported ? new PlatformResult { Outcome = PlatformOutcome.Exported, Attempts = 0 }
@@ -102,13 +94,6 @@ public sealed partial class DeadLetterReplayer(
         }, cancellationToken);
         LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
         return ExportHandler.Outcomes.ReplayFailed;
-    }
-
-    private async Task<bool> HasOlderUnresolvedAsync(Guid orderId, long deadLetterId, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        return await ParkedEvents.UnresolvedDeadLetters(db, orderId).AnyAsync(d => d.Id < deadLetterId, cancellationToken);
     }
 
     /// <summary>

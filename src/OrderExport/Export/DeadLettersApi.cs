@@ -81,7 +81,7 @@ public static class DeadLettersApi
         }
 
         if (deadLetter.OrderId is { } orderId
-            && await ParkedEvents.UnresolvedDeadLetters(db, orderId).Where(d => d.Id < deadLetter.Id).Select(d => (long?)d.Id).FirstOrDefaultAsync(cancellationToken) is { } older)
+            && await ParkedEvents.OlderUnresolvedDeadLetters(db, orderId, deadLetter.Id).Select(d => (long?)d.Id).FirstOrDefaultAsync(cancellationToken) is { } older)
         {
             return TypedResults.Problem(
                 title: "An older dead letter of this order is unresolved",

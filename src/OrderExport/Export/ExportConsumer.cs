@@ -280,12 +280,11 @@ public sealed partial class ExportConsumer(
                 if (!InfrastructureFailure.Is(ex) && ++recordFailures >= consumerOptions.Value.MaxHandlingFailures)
                 {
                     LogGivingUp(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), recordFailures);
-                    // The key names the order (and the header the event) when they read: the dead letter
-                    // then holds the order's later events behind it, as any other dead letter does.
+                    // The header names the event when it reads; the dead letter takes its order from the
+                    // key (DeadLetterUnreadableAsync), so the order's later events wait behind it.
                     // If even this fails, the database or broker is what fails: the loop goes on.
                     var unreadable = new UnreadableRecord(ex.GetType().Name, $"handling failed {recordFailures} times: {ex.Message}",
-                        Guid.TryParse(record.Header(MessageHeaders.EventId), out var eventId) ? eventId : null,
-                        OrderIdKey.From(record));
+                        Guid.TryParse(record.Header(MessageHeaders.EventId), out var eventId) ? eventId : null);
                     if (await TryDeadLetterAsync(record, unreadable, abandon))
                     {
                         metrics.Handled(ExportHandler.Outcomes.DeadLettered);

@@ -20,6 +20,10 @@ public sealed partial class ParkedEvents(
     public static IQueryable<DeadLetter> UnresolvedDeadLetters(OrderExportDbContext db, Guid orderId) =>
         db.DeadLetters.Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved);
 
+    /// <summary>The order's unresolved dead letters older than <paramref name="deadLetterId"/>: a replay of it would overtake them.</summary>
+    public static IQueryable<DeadLetter> OlderUnresolvedDeadLetters(OrderExportDbContext db, Guid orderId, long deadLetterId) =>
+        UnresolvedDeadLetters(db, orderId).Where(d => d.Id < deadLetterId);
+
     public static IQueryable<ParkedMessage> Parked(OrderExportDbContext db, Guid orderId) =>
         db.ParkedMessages.Where(p => p.OrderId == orderId);
 

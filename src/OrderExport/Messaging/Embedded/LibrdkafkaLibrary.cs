@@ -30,9 +30,6 @@ public sealed class LibrdkafkaLibrary
     /// <summary>The file that loaded.</summary>
     public string Path { get; }
 
-    /// <summary>The variant's file name, for example <c>centos8-librdkafka.so</c>.</summary>
-    public string Variant => System.IO.Path.GetFileName(Path);
-
     public IntPtr Export(string symbol) => NativeLibrary.GetExport(Handle, symbol);
 
     /// <summary>
