@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using OrderExport.Export;
 using OrderExport.IntegrationTests.Infrastructure;
+using static OrderExport.IntegrationTests.Infrastructure.TestEnvelopes;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
@@ -372,10 +373,4 @@ public sealed class ExportConsumerTests(KafkaTestBroker broker) : IAsyncLifetime
             .ToListAsync(TestContext.Current.CancellationToken);
         return rows[sequence - 1].EventId;
     });
-
-    /// <summary>A well-formed v1 envelope of <paramref name="orderId"/>; <paramref name="type"/> as JSON text.</summary>
-    private static byte[] Envelope(Guid orderId, string type = "OrderExportRequested") => Encoding.UTF8.GetBytes($$$"""
-        {"eventId":"{{{Guid.NewGuid()}}}","type":"{{{type}}}","schemaVersion":1,"occurredAt":"2026-11-21T10:00:00Z",
-         "orderId":"{{{orderId}}}","payload":{"orderId":"{{{orderId}}}","sequence":1,"customerId":"c","amount":1.00,"currency":"EUR"}}
-        """);
 }

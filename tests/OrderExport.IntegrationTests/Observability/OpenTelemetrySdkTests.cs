@@ -3,6 +3,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.IntegrationTests.Platform;
 using OrderExport.Orders;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
@@ -24,7 +25,7 @@ public sealed class OpenTelemetrySdkTests(KafkaTestBroker broker)
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
         // A platform on a real socket: HttpClient's instrumentation sees what goes through its
         // SocketsHttpHandler (the in-memory test server's handler bypasses it).
-        await using var platform = await PlatformServer.StartAsync();
+        await using var platform = await FakePlatformHost.StartAsync();
         await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Postgres, database.ConnectionString,
             new Dictionary<string, string?> { ["Platform:BaseAddress"] = platform.Address.ToString() },
             services => services

@@ -10,7 +10,10 @@ namespace OrderExport.IntegrationTests.Platform;
 
 /// <summary>
 /// The fake platform endpoints on Kestrel (loopback, free port), and the real client pointed at
-/// them the way the service does it with an empty Platform:BaseAddress: its own address.
+/// them the way the service does it with an empty Platform:BaseAddress: its own address. Also the
+/// one external platform that several service instances (in this process or in others) export
+/// to over real HTTP (their Platform:BaseAddress = <see cref="Address"/>): its record outlives any
+/// instance, so an instance killed mid-export loses nothing of it.
 /// </summary>
 internal sealed class FakePlatformHost : IAsyncDisposable
 {

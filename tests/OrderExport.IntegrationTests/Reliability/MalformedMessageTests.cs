@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using OrderExport.Export;
 using OrderExport.IntegrationTests.Infrastructure;
+using static OrderExport.IntegrationTests.Infrastructure.TestEnvelopes;
 using OrderExport.Outbox;
 
 namespace OrderExport.IntegrationTests.Reliability;
@@ -158,11 +159,4 @@ public sealed class MalformedMessageTests(KafkaTestBroker broker)
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
     private static string Text(byte[] bytes) => Encoding.UTF8.GetString(bytes);
-
-    /// <summary>A well-formed v1 envelope, with one thing changed.</summary>
-    private static byte[] Envelope(Guid orderId, string type = "OrderExportRequested", int version = 1, int sequence = 1, Guid? payloadOrder = null) =>
-        Utf8($$$"""
-            {"eventId":"{{{Guid.NewGuid()}}}","type":"{{{type}}}","schemaVersion":{{{version}}},"occurredAt":"2026-11-21T10:00:00Z",
-             "orderId":"{{{orderId}}}","payload":{"orderId":"{{{payloadOrder ?? orderId}}}","sequence":{{{sequence}}},"customerId":"c","amount":1.00,"currency":"EUR"}}
-            """);
 }

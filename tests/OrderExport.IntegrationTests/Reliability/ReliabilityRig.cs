@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.IntegrationTests.Platform;
 using OrderExport.Messaging.Embedded;
 using OrderExport.Persistence;
 using OrderExport.Platform;
@@ -22,7 +23,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
     private readonly List<FakePlatformRecorder> _platforms = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    private PlatformServer? _platformServer;
+    private FakePlatformHost? _platformServer;
 
     private ReliabilityRig(KafkaTestBroker broker, KafkaTestBroker? ownBroker, PostgresDatabase database, TestTopics topics, TcpProxy? proxy)
     {
@@ -62,7 +63,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
         var rig = new ReliabilityRig(broker, own, database, topics, proxy);
         if (sharedPlatform)
         {
-            rig._platformServer = await PlatformServer.StartAsync();
+            rig._platformServer = await FakePlatformHost.StartAsync();
             rig._platforms.Add(rig._platformServer.Recorder);
         }
 
