@@ -85,6 +85,7 @@ public static class OrderExportServiceCollectionExtensions
         services.AddSingleton<ParkedEvents>();
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton<ExportHandler>();
+        services.AddSingleton<ConsumerProgress>();
         services.AddHostedService<ExportConsumer>();
         services.AddHostedService<InboxCleanupService>();
 

@@ -20,6 +20,7 @@ public sealed partial class ExportConsumer(
     KafkaConnection connection,
     ExportHandler handler,
     EventExporter exporter,
+    ConsumerProgress progress,
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<ConsumerOptions> consumerOptions,
     OrderExportMetrics metrics,
@@ -56,7 +57,15 @@ public sealed partial class ExportConsumer(
         var held = new Dictionary<TopicPartition, ConsumeResult<byte[], byte[]>>();
 
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
-            .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(string.Join(", ", partitions.Select(p => p.Partition.Value))))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                foreach (var partition in partitions)
+                {
+                    progress.Assigned(partition.Partition.Value);
+                }
+
+                LogAssigned(string.Join(", ", partitions.Select(p => p.Partition.Value)));
+            })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 var revoked = partitions.Select(p => p.TopicPartition).ToList();
@@ -72,7 +81,7 @@ public sealed partial class ExportConsumer(
                 TryCommit(c);
                 foreach (var partition in revoked)
                 {
-                    metrics.ForgetLag(partition.Partition.Value);
+                    progress.Revoked(partition.Partition.Value);
                 }
 
                 LogRevoked(string.Join(", ", revoked.Select(p => p.Partition.Value)));
@@ -82,10 +91,17 @@ public sealed partial class ExportConsumer(
 
         consumer.Subscribe(kafka.Topic);
         LogStarted(kafka.Topic, kafka.ConsumerGroup);
+        var observedAt = time.GetTimestamp();
         try
         {
             while (!running.IsCancellationRequested)
             {
+                if (time.GetElapsedTime(observedAt) >= ObserveInterval)
+                {
+                    ObservePartitions(consumer);
+                    observedAt = time.GetTimestamp();
+                }
+
                 foreach (var (partition, waiting) in held.ToList())
                 {
                     // Resume at half full, not at the first free slot: each pause drops what the
@@ -102,8 +118,9 @@ public sealed partial class ExportConsumer(
                 ConsumeResult<byte[], byte[]>? result;
                 try
                 {
-                    // While a record is held, come back soon to offer it again.
-                    result = held.Count == 0 ? consumer.Consume(running.Token) : consumer.Consume(HeldRecordRetry);
+                    // While a record is held, come back soon to offer it again; else often enough to
+                    // see the partitions' ends and the host's stop (Consume(token) polls the same way).
+                    result = consumer.Consume(held.Count == 0 ? PollTimeout : HeldRecordRetry);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -126,10 +143,12 @@ public sealed partial class ExportConsumer(
 
                 if (!workers.TryGetValue(result.TopicPartition, out var worker))
                 {
-                    worker = StartWorker(consumer, settings.QueuePerPartition, running, failures, stoppingToken);
+                    worker = StartWorker(consumer, progress.For(result.Partition.Value), settings.QueuePerPartition, running, failures, stoppingToken);
                     workers[result.TopicPartition] = worker;
                 }
 
+                // Before the worker can see it, so a finish never comes before its fetch.
+                worker.Progress.Fetched(result.Offset.Value, result.Message.Key);
                 if (!worker.Queue.Writer.TryWrite(result))
                 {
                     // The worker is that far behind (a platform outage, say). Pausing only its
@@ -161,6 +180,45 @@ public sealed partial class ExportConsumer(
 
     private static readonly TimeSpan HeldRecordRetry = TimeSpan.FromMilliseconds(10);
 
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often the poll loop reads the partitions' ends for the lag.</summary>
+    private static readonly TimeSpan ObserveInterval = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan CommittedTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The partitions' ends as of the last fetch (no broker round trip), and, for a partition that
+    /// fetched nothing yet (caught up at its assignment), the group's committed offset, asked once.
+    /// </summary>
+    private void ObservePartitions(IConsumer<byte[], byte[]> consumer)
+    {
+        var assigned = consumer.Assignment;
+        var committed = new Dictionary<TopicPartition, long>();
+        var unknown = assigned.Where(p => progress.For(p.Partition.Value).NeedsCommitted).ToList();
+        if (unknown.Count > 0)
+        {
+            try
+            {
+                foreach (var offset in consumer.Committed(unknown, CommittedTimeout))
+                {
+                    committed[offset.TopicPartition] = offset.Offset.Value;
+                }
+            }
+            catch (KafkaException ex)
+            {
+                // Asked again on the next round; the lag stays unknown meanwhile.
+                LogKafkaError(ex.Error.Code, ex.Error.Reason, ex.Error.IsFatal);
+            }
+        }
+
+        foreach (var partition in assigned)
+        {
+            progress.For(partition.Partition.Value).Observe(
+                consumer.GetWatermarkOffsets(partition).High.Value, committed.GetValueOrDefault(partition, Offset.Unset.Value));
+        }
+    }
+
     /// <summary>
     /// How long a revoked partition's worker may go on with the record in hand. The rebalance waits
     /// for it (and this instance polls nothing meanwhile), so a record stuck in platform retries or
@@ -176,9 +234,9 @@ public sealed partial class ExportConsumer(
     /// record; <see cref="Abandon"/> (cancelled with the host, or after a grace) ends the record in hand.
     /// </summary>
     private sealed record PartitionWorker(
-        Channel<ConsumeResult<byte[], byte[]>> Queue, CancellationTokenSource Revoked, CancellationTokenSource Abandon, Task Work);
+        Channel<ConsumeResult<byte[], byte[]>> Queue, PartitionProgress Progress, CancellationTokenSource Revoked, CancellationTokenSource Abandon, Task Work);
 
-    private PartitionWorker StartWorker(IConsumer<byte[], byte[]> consumer, int capacity, CancellationTokenSource running,
+    private PartitionWorker StartWorker(IConsumer<byte[], byte[]> consumer, PartitionProgress partitionProgress, int capacity, CancellationTokenSource running,
         ConcurrentQueue<ExceptionDispatchInfo> failures, CancellationToken stoppingToken)
     {
         var queue = Channel.CreateBounded<ConsumeResult<byte[], byte[]>>(
@@ -189,7 +247,7 @@ public sealed partial class ExportConsumer(
         {
             try
             {
-                await WorkAsync(consumer, queue.Reader, revoked.Token, abandon.Token);
+                await WorkAsync(consumer, partitionProgress, queue.Reader, revoked.Token, abandon.Token);
             }
             catch (OperationCanceledException) when (revoked.IsCancellationRequested)
             {
@@ -202,7 +260,7 @@ public sealed partial class ExportConsumer(
                 running.Cancel();
             }
         }, CancellationToken.None);
-        return new PartitionWorker(queue, revoked, abandon, work);
+        return new PartitionWorker(queue, partitionProgress, revoked, abandon, work);
     }
 
     private static void StopWorkers(Dictionary<TopicPartition, PartitionWorker> workers, IReadOnlyCollection<TopicPartition> partitions, TimeSpan grace)
@@ -228,15 +286,16 @@ public sealed partial class ExportConsumer(
         }
     }
 
-    private async Task WorkAsync(
-        IConsumer<byte[], byte[]> consumer, ChannelReader<ConsumeResult<byte[], byte[]>> queue, CancellationToken revoked, CancellationToken abandon)
+    private async Task WorkAsync(IConsumer<byte[], byte[]> consumer, PartitionProgress partitionProgress,
+        ChannelReader<ConsumeResult<byte[], byte[]>> queue, CancellationToken revoked, CancellationToken abandon)
     {
         while (await queue.WaitToReadAsync(revoked))
         {
             while (!revoked.IsCancellationRequested && queue.TryRead(out var result))
             {
                 // Not the revocation token: a record started gets its grace to finish and be stored.
-                await HandleUntilDoneAsync(IncomingRecord.From(result), abandon);
+                await HandleUntilDoneAsync(IncomingRecord.From(result), partitionProgress, abandon);
+                partitionProgress.Finished(result.Offset.Value);
                 try
                 {
                     consumer.StoreOffset(result);
@@ -246,14 +305,6 @@ public sealed partial class ExportConsumer(
                     // The partition was taken from us meanwhile: its next owner gets the record
                     // again, and the inbox makes that a duplicate skip.
                     LogKafkaError(ex.Error.Code, ex.Error.Reason, ex.Error.IsFatal);
-                    continue;
-                }
-
-                // The high watermark comes from the last fetch: no broker round trip.
-                var watermarks = consumer.GetWatermarkOffsets(result.TopicPartition);
-                if (watermarks.High != Offset.Unset)
-                {
-                    metrics.SetLag(result.Partition.Value, watermarks.High.Value - (result.Offset.Value + 1));
                 }
             }
         }
@@ -264,7 +315,7 @@ public sealed partial class ExportConsumer(
     /// fires; any other failure only <see cref="ConsumerOptions.MaxHandlingFailures"/> times, then the
     /// record is dead-lettered with the failure as its reason (<see cref="InfrastructureFailure"/>).
     /// </summary>
-    private async Task HandleUntilDoneAsync(IncomingRecord record, CancellationToken abandon)
+    private async Task HandleUntilDoneAsync(IncomingRecord record, PartitionProgress partitionProgress, CancellationToken abandon)
     {
         // Only failures that are not the infrastructure's count towards the bound.
         var recordFailures = 0;
@@ -295,6 +346,8 @@ public sealed partial class ExportConsumer(
                 var delay = Backoff.Exponential(failures, TimeSpan.FromMilliseconds(200), consumerOptions.Value.InfrastructureRetryMaxDelay);
                 LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), delay);
                 metrics.Handled(ExportHandler.Outcomes.Retried);
+                metrics.ConsumerRetried(record.Partition, InfrastructureFailure.Is(ex));
+                partitionProgress.Failed(ex);
                 await Task.Delay(delay, time, abandon);
             }
         }

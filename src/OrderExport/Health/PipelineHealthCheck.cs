@@ -9,9 +9,12 @@ namespace OrderExport.Health;
 
 /// <summary>
 /// Degraded (not Unhealthy: the service still works) when the oldest unpublished outbox row is
-/// older than <see cref="HealthOptions.OutboxMaxAge"/>, or unresolved dead letters wait for an operator.
+/// older than <see cref="HealthOptions.OutboxMaxAge"/>, when a partition this instance consumes has
+/// records waiting and finished none for <see cref="HealthOptions.ConsumerStallAfter"/> (the relay
+/// is fine then, the consumer is where the work stopped), or unresolved dead letters wait for an operator.
 /// </summary>
-internal sealed class PipelineHealthCheck(IServiceScopeFactory scopes, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
+internal sealed class PipelineHealthCheck(
+    IServiceScopeFactory scopes, ConsumerProgress consumer, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -23,11 +26,26 @@ internal sealed class PipelineHealthCheck(IServiceScopeFactory scopes, IOptions<
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
         var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, timeout.Token);
         var age = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
+        var stallAfter = options.Value.ConsumerStallAfter;
+        var partitions = consumer.Snapshot();
         var data = new Dictionary<string, object>
         {
             ["outboxPending"] = pending,
             ["outboxOldestPendingAgeSeconds"] = Math.Round(age.TotalSeconds, 1),
             ["unresolvedDeadLetters"] = unresolved,
+            ["consumerPartitions"] = partitions.Select(p => new
+            {
+                partition = p.Partition,
+                lag = p.Lag,
+                unfinished = p.Unfinished,
+                oldestUnfinishedOffset = p.OldestUnfinished?.Offset,
+                oldestUnfinishedOrderId = p.OldestUnfinished?.OrderKey,
+                oldestUnfinishedAgeSeconds = Math.Round(p.OldestUnfinished?.Age.TotalSeconds ?? 0, 1),
+                secondsSinceProgress = Math.Round(p.SinceProgress.TotalSeconds, 1),
+                retries = p.Retries,
+                lastError = p.LastError,
+                stalled = p.IsStalled(stallAfter),
+            }).ToList(),
         };
 
         var problems = new List<string>();
@@ -36,6 +54,7 @@ internal sealed class PipelineHealthCheck(IServiceScopeFactory scopes, IOptions<
             problems.Add($"oldest unpublished outbox row is {age.TotalSeconds:0.#} s old (limit {options.Value.OutboxMaxAge.TotalSeconds:0.#} s)");
         }
 
+        problems.AddRange(partitions.Where(p => p.IsStalled(stallAfter)).Select(p => p.Describe(stallAfter)));
         if (unresolved > 0)
         {
             problems.Add($"{unresolved} unresolved dead letter(s) wait for an operator");

@@ -15,6 +15,11 @@ public sealed record CreateOrderRequest(
 /// <summary>Body of <c>POST /orders/confirm</c>.</summary>
 public sealed record ConfirmOrderRequest([property: Required] Guid? OrderId);
 
+/// <param name="ExportWaiting">
+/// Why a published order is not exported yet, when this instance's consumer holds its record, e.g.
+/// "Published to partition 1 @ offset 5; the partition is stuck at offset 0 (order …) for 41 s;
+/// record retried 14 times, last: …". Null when the service does not know: it never guesses.
+/// </param>
 public sealed record OrderResponse(
     Guid Id,
     string CustomerId,
@@ -24,9 +29,10 @@ public sealed record OrderResponse(
     ExportStatus ExportStatus,
     int ExportSequence,
     DateTime CreatedAt,
-    DateTime? ConfirmedAt)
+    DateTime? ConfirmedAt,
+    string? ExportWaiting = null)
 {
-    public static OrderResponse From(Order order, ExportStatus exportStatus) => new(
+    public static OrderResponse From(Order order, ExportStatus exportStatus, string? exportWaiting = null) => new(
         order.Id, order.CustomerId, order.Amount, order.Currency, order.Status, exportStatus,
-        order.ExportSequence, order.CreatedAtUtc, order.ConfirmedAtUtc);
+        order.ExportSequence, order.CreatedAtUtc, order.ConfirmedAtUtc, exportWaiting);
 }

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OrderExport.Api;
+using OrderExport.Export;
+using OrderExport.Health;
 using OrderExport.Persistence;
 
 namespace OrderExport.Orders;
@@ -83,12 +86,17 @@ public static class OrdersApi
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrder(
-        Guid id, OrderExportDbContext db, CancellationToken cancellationToken)
+        Guid id, OrderExportDbContext db, ConsumerProgress consumer, IOptions<HealthOptions> health, CancellationToken cancellationToken)
     {
         var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
-        return order is null
-            ? Problems.OrderNotFoundResult(id)
-            : TypedResults.Ok(OrderResponse.From(order, await ExportStatusOf(db, order, cancellationToken)));
+        if (order is null)
+        {
+            return Problems.OrderNotFoundResult(id);
+        }
+
+        var status = await ExportStatusOf(db, order, cancellationToken);
+        var waiting = status == ExportStatus.Published ? consumer.ExplainWait(order.Id, health.Value.ConsumerStallAfter) : null;
+        return TypedResults.Ok(OrderResponse.From(order, status, waiting));
     }
 
     public static async Task<Results<Accepted<OrderResponse>, ProblemHttpResult>> RequestExport(

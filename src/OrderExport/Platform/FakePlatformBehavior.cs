@@ -79,6 +79,9 @@ public sealed class FakePlatformBehavior
     /// <summary>These orders are refused for good with 422.</summary>
     public void Reject(params Guid[] orderIds) => Change(s => s with { RejectOrderIds = [.. s.RejectOrderIds, .. orderIds] });
 
+    /// <summary>Every request for these orders hangs for HangMs, then gets 504, until the behaviour changes.</summary>
+    public void Hang(params Guid[] orderIds) => Change(s => s with { HangOrderIds = [.. s.HangOrderIds, .. orderIds] });
+
     /// <summary>Decides the answer to one request, consuming the timeout count or the fail-next queue.</summary>
     internal FakePlatformDecision Decide(Guid orderId)
     {
@@ -95,6 +98,11 @@ public sealed class FakePlatformBehavior
             if (_failNext.TryDequeue(out var status))
             {
                 return new(FakePlatformAnswer.Fail, status, delay, retryAfter);
+            }
+
+            if (_settings.HangOrderIds.Contains(orderId))
+            {
+                return new(FakePlatformAnswer.Hang, StatusCodes.Status504GatewayTimeout, TimeSpan.FromMilliseconds(_settings.HangMs), null);
             }
 
             if (_settings.RejectOrderIds.Contains(orderId))

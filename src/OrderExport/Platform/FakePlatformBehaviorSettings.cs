@@ -6,10 +6,10 @@ namespace OrderExport.Platform;
 /// which shows what is left of the <see cref="FailNext"/> queue and <see cref="TimeoutNext"/>.
 /// <code>
 /// { "delayMs": 0, "failNext": [503, 503], "failureRate": 0.0, "failureStatuses": [500],
-///   "timeoutNext": 0, "hangMs": 30000, "retryAfterSeconds": 0, "rejectOrderIds": [] }
+///   "timeoutNext": 0, "hangMs": 30000, "retryAfterSeconds": 0, "rejectOrderIds": [], "hangOrderIds": [] }
 /// </code>
 /// Per request, first match wins: <see cref="TimeoutNext"/>, then <see cref="FailNext"/>, then
-/// <see cref="RejectOrderIds"/> (422), then <see cref="FailureRate"/>, else 200.
+/// <see cref="HangOrderIds"/>, then <see cref="RejectOrderIds"/> (422), then <see cref="FailureRate"/>, else 200.
 /// </summary>
 public sealed record FakePlatformBehaviorSettings
 {
@@ -35,6 +35,9 @@ public sealed record FakePlatformBehaviorSettings
     /// <summary>Orders refused for good with 422.</summary>
     public Guid[] RejectOrderIds { get; init; } = [];
 
+    /// <summary>Orders whose every request gets no answer for <see cref="HangMs"/> (then 504): a platform stuck on one order.</summary>
+    public Guid[] HangOrderIds { get; init; } = [];
+
     /// <summary>The first problem found, as (field, message); null when valid.</summary>
     public (string Field, string Message)? Validate() => this switch
     {
@@ -48,6 +51,7 @@ public sealed record FakePlatformBehaviorSettings
         { FailureStatuses: null } or { FailureStatuses: [] } => (nameof(FailureStatuses), "must hold at least one status."),
         { FailureStatuses: var s } when !s.All(IsFailureStatus) => (nameof(FailureStatuses), "must hold statuses from 400 to 599."),
         { RejectOrderIds: null } => (nameof(RejectOrderIds), "must be a list of order ids."),
+        { HangOrderIds: null } => (nameof(HangOrderIds), "must be a list of order ids."),
         _ => null,
     };
 

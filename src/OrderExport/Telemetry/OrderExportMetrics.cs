@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -18,7 +17,7 @@ public sealed class OrderExportMetrics
     private readonly Counter<long> _consumerHandled;
     private readonly Histogram<double> _exportLatency;
     private readonly Counter<long> _platformAttempts;
-    private readonly ConcurrentDictionary<int, long> _lagByPartition = new();
+    private readonly Counter<long> _consumerRetries;
 
     public OrderExportMetrics(IMeterFactory meterFactory)
     {
@@ -28,7 +27,14 @@ public sealed class OrderExportMetrics
         meter.CreateObservableGauge("orderexport.outbox.pending", () => OutboxPending, "{event}", "Unpublished outbox rows");
         meter.CreateObservableGauge("orderexport.outbox.oldest_pending_age", () => OutboxOldestPendingAge.TotalSeconds, "s", "Age of the oldest unpublished outbox row");
         _consumerHandled = meter.CreateCounter<long>("orderexport.consumer.handled", "{message}", "Records handled by the export consumer, per outcome");
-        meter.CreateObservableGauge("orderexport.consumer.lag", ObserveLag, "{message}", "Records behind the partition's end, per assigned partition");
+        _consumerRetries = meter.CreateCounter<long>("orderexport.consumer.retries", "{record}",
+            "Records the consumer handles again after a failure, per partition and cause (infrastructure: database, broker, network; record: anything else)");
+        meter.CreateObservableGauge("orderexport.consumer.lag", () => ObservePartitions<long>(p => p.Lag), "{message}",
+            "Records behind the partition's end (high watermark - next offset to finish), per assigned partition");
+        meter.CreateObservableGauge("orderexport.consumer.oldest_unfinished_age", () => ObservePartitions<double>(p => p.OldestUnfinishedAge.TotalSeconds), "s",
+            "Age of the oldest record fetched and not finished, per assigned partition (0 when none)");
+        meter.CreateObservableGauge("orderexport.consumer.time_since_progress", () => ObservePartitions<double>(p => p.SinceProgress.TotalSeconds), "s",
+            "Time since the partition last finished a record while it had work, per assigned partition (0 when idle)");
         _exportLatency = meter.CreateHistogram<double>("orderexport.export.latency", "s", "From the event's commit to the platform's acceptance",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
         _platformAttempts = meter.CreateCounter<long>("orderexport.platform.attempts", "{request}", "Platform HTTP attempts, per status");
@@ -55,10 +61,20 @@ public sealed class OrderExportMetrics
     /// <summary>status: the HTTP status code, or "timeout" / "error" when there was no answer.</summary>
     public void PlatformAttempt(string status) => _platformAttempts.Add(1, new KeyValuePair<string, object?>("status", status));
 
-    public void SetLag(int partition, long lag) => _lagByPartition[partition] = Math.Max(0, lag);
+    /// <summary>Set by the consumer's progress: each assigned partition as it stands.</summary>
+    public Func<IEnumerable<PartitionGauges>> ConsumerPartitions { get; set; } = () => [];
 
-    public void ForgetLag(int partition) => _lagByPartition.TryRemove(partition, out _);
+    /// <summary>A record failed and is handled again; <paramref name="infrastructure"/>: the database, broker or network failed.</summary>
+    public void ConsumerRetried(int partition, bool infrastructure) => _consumerRetries.Add(1,
+        new KeyValuePair<string, object?>("partition", partition), new KeyValuePair<string, object?>("cause", infrastructure ? "infrastructure" : "record"));
 
-    private IEnumerable<Measurement<long>> ObserveLag() =>
-        _lagByPartition.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("partition", p.Key)));
+    private IEnumerable<Measurement<T>> ObservePartitions<T>(Func<PartitionGauges, T?> value)
+        where T : struct =>
+        from partition in ConsumerPartitions()
+        let v = value(partition)
+        where v.HasValue
+        select new Measurement<T>(v.Value, new KeyValuePair<string, object?>("partition", partition.Partition));
 }
+
+/// <summary>One assigned partition as the consumer sees it; <see cref="Lag"/> is null until known.</summary>
+public readonly record struct PartitionGauges(int Partition, long? Lag, TimeSpan OldestUnfinishedAge, TimeSpan SinceProgress);

@@ -14,7 +14,7 @@ public static class TestSettings
             ? value
             : throw new InvalidOperationException(
                 $"{PostgresVariable} is not set. The integration tests need a real PostgreSQL: run them through "
-                + "eng/test.sh (it starts a private PostgreSQL 15), or set {PostgresVariable} to an admin connection "
+                + $"eng/test.sh (it starts a private PostgreSQL 15), or set {PostgresVariable} to an admin connection "
                 + "string such as 'Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres'.");
 
     /// <summary>Bootstrap servers of an external broker (docker compose); null runs the embedded broker.</summary>

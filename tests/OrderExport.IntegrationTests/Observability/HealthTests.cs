@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Persistence;
 
@@ -16,14 +15,14 @@ public sealed class HealthTests(KafkaTestBroker broker)
             new Dictionary<string, string?> { ["Health:CheckTimeout"] = "00:00:01" });
         var http = app.Start();
 
-        await ReadyShouldBecome(http, "Healthy", HttpStatusCode.OK);
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
         privateBroker.Embedded!.BrokerDown(1);
-        var down = await ReadyShouldBecome(http, "Unhealthy", HttpStatusCode.ServiceUnavailable);
+        var down = await Readiness.ShouldBecome(http, "Unhealthy", HttpStatusCode.ServiceUnavailable);
         down.GetProperty("checks").GetProperty("kafka").GetProperty("status").GetString().ShouldBe("Unhealthy");
         down.GetProperty("checks").GetProperty("database").GetProperty("status").GetString().ShouldBe("Healthy");
 
         privateBroker.Embedded.BrokerUp(1);
-        await ReadyShouldBecome(http, "Healthy", HttpStatusCode.OK);
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
         (await http.GetAsync("/health/live", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
@@ -34,26 +33,13 @@ public sealed class HealthTests(KafkaTestBroker broker)
         await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(), DatabaseProvider.Postgres, database.ConnectionString,
             new Dictionary<string, string?> { ["Outbox:RelayEnabled"] = "false", ["Health:OutboxMaxAge"] = "00:00:00.500" });
         var http = app.Start();
-        await ReadyShouldBecome(http, "Healthy", HttpStatusCode.OK);
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
 
         await new OrdersClient(http).CreateConfirmedAsync();
 
-        var degraded = await ReadyShouldBecome(http, "Degraded", HttpStatusCode.OK);
+        var degraded = await Readiness.ShouldBecome(http, "Degraded", HttpStatusCode.OK);
         var pipeline = degraded.GetProperty("checks").GetProperty("pipeline");
         pipeline.GetProperty("description").GetString()!.ShouldContain("oldest unpublished outbox row");
         pipeline.GetProperty("data").GetProperty("outboxPending").GetInt64().ShouldBe(1);
-    }
-
-    private static async Task<JsonElement> ReadyShouldBecome(HttpClient http, string status, HttpStatusCode code)
-    {
-        var (statusCode, body) = await Eventually.Until(async () =>
-            {
-                var response = await http.GetAsync("/health/ready", TestContext.Current.CancellationToken);
-                return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-            },
-            r => JsonDocument.Parse(r.Item2).RootElement.GetProperty("status").GetString() == status,
-            TimeSpan.FromSeconds(30), $"readiness {status}");
-        statusCode.ShouldBe(code, body);
-        return JsonDocument.Parse(body).RootElement.Clone();
     }
 }

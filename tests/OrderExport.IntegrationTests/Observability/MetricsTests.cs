@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Orders;
@@ -40,46 +39,5 @@ public sealed class MetricsTests(KafkaTestBroker broker)
         metrics.Count("orderexport.export.latency").ShouldBe(orderCount);
         metrics.Observe("orderexport.platform.circuit_state").ShouldBe(0, "closed");
         metrics.Observe("orderexport.consumer.lag").ShouldBe(0, "every assigned partition is caught up");
-    }
-
-    /// <summary>Collects one host's measurements (its own IMeterFactory), not those of other tests' hosts.</summary>
-    private sealed class MetricsRecorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly ConcurrentQueue<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> _measurements = new();
-
-        public MetricsRecorder(IMeterFactory scope)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Scope == scope && instrument.Meter.Name == OrderExportMetrics.MeterName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((i, v, t, _) => _measurements.Enqueue((i.Name, v, t.ToArray())));
-            _listener.SetMeasurementEventCallback<double>((i, v, t, _) => _measurements.Enqueue((i.Name, v, t.ToArray())));
-            _listener.SetMeasurementEventCallback<int>((i, v, t, _) => _measurements.Enqueue((i.Name, v, t.ToArray())));
-            _listener.Start();
-        }
-
-        public double Sum(string name, params (string Key, string Value)[] tags) =>
-            Matching(name, tags).Sum(m => m.Value);
-
-        public int Count(string name) => Matching(name, []).Count();
-
-        /// <summary>Polls the observable instruments and returns the largest value reported for <paramref name="name"/>.</summary>
-        public double Observe(string name)
-        {
-            var before = _measurements.Count;
-            _listener.RecordObservableInstruments();
-            return _measurements.Skip(before).Where(m => m.Name == name).Select(m => m.Value).DefaultIfEmpty(0).Max();
-        }
-
-        public void Dispose() => _listener.Dispose();
-
-        private IEnumerable<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> Matching(string name, (string Key, string Value)[] tags) =>
-            _measurements.Where(m => m.Name == name
-                && tags.All(t => m.Tags.Any(mt => mt.Key == t.Key && mt.Value?.ToString() == t.Value)));
     }
 }

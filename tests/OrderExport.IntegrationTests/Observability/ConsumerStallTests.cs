@@ -1,0 +1,194 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using OrderExport.Export;
+using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Orders;
+using OrderExport.Persistence;
+
+namespace OrderExport.IntegrationTests.Observability;
+
+/// <summary>
+/// An operator learns that exports stopped on a partition without reading logs: readiness names the
+/// partition, the offset and the order; the order behind it says why it waits; the gauges show it.
+/// The relay is fine in each case (its outbox-age check cannot see this): the consumer is where it stops.
+/// </summary>
+public sealed class ConsumerStallTests(KafkaTestBroker broker)
+{
+    private static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The issue's scenario with a fault the service cannot get past: the database refuses one order's
+    /// inbox row (a trigger raising an error), so its record is retried without end, and the orders
+    /// behind it on its partition wait. The other partitions flow.
+    /// </summary>
+    [Fact]
+    public async Task ARecordThatCannotBeFinished_TurnsReadinessDegraded_NamingPartitionOffsetAndOrder_ShowsInMetrics_AndClearsOnceItMoves()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        var topics = await broker.CreateTopicsAsync(partitions: 3);
+        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Health:ConsumerStallAfter"] = Setting(StallAfter),
+            ["Consumer:InfrastructureRetryMaxDelay"] = "00:00:00.200",
+        });
+        var http = app.Start();
+        var orders = new OrdersClient(http);
+        using var metrics = new MetricsRecorder(app.Service<IMeterFactory>());
+        using var topic = new TopicReader(broker, topics.Topic, topics.Partitions);
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
+
+        var stuck = await orders.CreateAsync();
+        await RefuseInboxRowsOf(app, stuck.Id);
+        await orders.ConfirmAsync(stuck.Id);
+        var stuckRecord = await RecordOf(topic, stuck.Id);
+        var partition = stuckRecord.Partition;
+
+        ReadRecord? behind = null;
+        ReadRecord? elsewhere = null;
+        for (var i = 0; i < 60 && (behind is null || elsewhere is null); i++)
+        {
+            var record = await RecordOf(topic, (await orders.CreateConfirmedAsync()).Id);
+            if (record.Partition == partition)
+            {
+                behind ??= record;
+            }
+            else
+            {
+                elsewhere ??= record;
+            }
+        }
+
+        behind.ShouldNotBeNull("an order keyed to the stuck partition");
+        elsewhere.ShouldNotBeNull("an order keyed to another partition");
+        await Eventually.Until(() => orders.GetAsync(Guid.Parse(elsewhere.Key)), o => o.ExportStatus == ExportStatus.Exported,
+            because: "the other partitions flow");
+
+        var pipeline = (await Readiness.ShouldBecome(http, "Degraded", HttpStatusCode.OK, StallAfter + TimeSpan.FromSeconds(15))).Pipeline();
+        var description = pipeline.GetProperty("description").GetString()!;
+        description.ShouldContain($"partition {partition} finished nothing");
+        description.ShouldContain($"stuck at offset {stuckRecord.Offset} (order {stuck.Id})");
+        description.ShouldContain("fault injected", customMessage: description);
+        var stalled = PartitionData(pipeline, partition);
+        stalled.GetProperty("stalled").GetBoolean().ShouldBeTrue();
+        stalled.GetProperty("oldestUnfinishedOffset").GetInt64().ShouldBe(stuckRecord.Offset);
+        stalled.GetProperty("retries").GetInt32().ShouldBeGreaterThan(0);
+        pipeline.GetProperty("data").GetProperty("outboxPending").GetInt64().ShouldBe(0, "the relay is fine");
+
+        var waiting = await orders.GetAsync(Guid.Parse(behind.Key));
+        waiting.ExportStatus.ShouldBe(ExportStatus.Published);
+        waiting.ExportWaiting.ShouldNotBeNull().ShouldStartWith(
+            $"Published to partition {partition} @ offset {behind.Offset}; the partition is stuck at offset {stuckRecord.Offset} (order {stuck.Id})");
+        waiting.ExportWaiting.ShouldContain("retried");
+
+        var tags = ("partition", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Eventually.True(() => Task.FromResult(metrics.Observe("orderexport.consumer.lag", tags) >= behind.Offset - stuckRecord.Offset + 1),
+            because: "the lag counts the stuck record and those behind it");
+        metrics.Observe("orderexport.consumer.oldest_unfinished_age", tags).ShouldBeGreaterThan(StallAfter.TotalSeconds);
+        metrics.Observe("orderexport.consumer.time_since_progress", tags).ShouldBeGreaterThan(StallAfter.TotalSeconds);
+        metrics.Sum("orderexport.consumer.retries", tags, ("cause", "infrastructure")).ShouldBeGreaterThan(0);
+
+        await app.WithDb(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbox ON inbox_messages", TestContext.Current.CancellationToken));
+        var healthy = (await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK)).Pipeline();
+        PartitionData(healthy, partition).GetProperty("stalled").GetBoolean().ShouldBeFalse();
+        await Eventually.Until(() => orders.GetAsync(Guid.Parse(behind.Key)), o => o.ExportStatus == ExportStatus.Exported && o.ExportWaiting is null);
+        (await orders.GetAsync(stuck.Id)).ExportStatus.ShouldBe(ExportStatus.Exported);
+    }
+
+    [Fact]
+    public async Task APlatformHangingOnOneOrder_TurnsReadinessDegradedWithinTheSetting_AndHealthyAfterItAnswers()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(partitions: 1), DatabaseProvider.Postgres, database.ConnectionString,
+            new Dictionary<string, string?>
+            {
+                ["Health:ConsumerStallAfter"] = Setting(StallAfter),
+                // Short platform budgets and many rounds: the order is neither exported nor dead-lettered meanwhile.
+                ["Platform:AttemptTimeout"] = "00:00:00.300",
+                ["Platform:MaxRetries"] = "1",
+                ["Platform:TotalTimeout"] = "00:00:01",
+                ["Consumer:DeliveryRounds"] = "100",
+                ["Consumer:RoundDelay"] = "00:00:00.100",
+            });
+        var http = app.Start();
+        var orders = new OrdersClient(http);
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
+
+        var hanging = await orders.CreateAsync();
+        app.PlatformBehavior.Hang(hanging.Id);
+        await orders.ConfirmAsync(hanging.Id);
+
+        var pipeline = (await Readiness.ShouldBecome(http, "Degraded", HttpStatusCode.OK, StallAfter + TimeSpan.FromSeconds(15))).Pipeline();
+        pipeline.GetProperty("description").GetString()!.ShouldContain($"partition 0 finished nothing for");
+        pipeline.GetProperty("description").GetString()!.ShouldContain($"stuck at offset 0 (order {hanging.Id})");
+        (await orders.GetAsync(hanging.Id)).ExportWaiting.ShouldNotBeNull().ShouldStartWith("Published to partition 0 @ offset 0; being exported for");
+
+        app.PlatformBehavior.Reset();
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
+        (await orders.GetAsync(hanging.Id)).ExportStatus.ShouldBe(ExportStatus.Exported);
+    }
+
+    /// <summary>
+    /// An order held behind its dead letter is not a stall: its later records are parked (finished)
+    /// and the partition moves on. Readiness is Degraded for the dead letter only, never for a partition.
+    /// </summary>
+    [Fact]
+    public async Task AHeldOrder_NeverReportsAStalledPartition()
+    {
+        var stallAfter = TimeSpan.FromMilliseconds(500);
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var app = new OrderExportApp(broker, await broker.CreateTopicsAsync(partitions: 1), DatabaseProvider.Postgres, database.ConnectionString,
+            new Dictionary<string, string?> { ["Health:ConsumerStallAfter"] = Setting(stallAfter) });
+        var http = app.Start();
+        var orders = new OrdersClient(http);
+
+        var held = await orders.CreateAsync();
+        app.PlatformBehavior.Reject(held.Id);
+        await orders.ConfirmAsync(held.Id);
+        await Eventually.Until(() => orders.GetAsync(held.Id), o => o.ExportStatus == ExportStatus.DeadLettered);
+        await orders.RequestExportAsync(held.Id);
+        var after = await orders.CreateConfirmedAsync();
+        await Eventually.Until(() => orders.GetAsync(after.Id), o => o.ExportStatus == ExportStatus.Exported, because: "the partition moves on");
+        (await app.WithDb(db => db.ParkedMessages.CountAsync(p => p.OrderId == held.Id, TestContext.Current.CancellationToken))).ShouldBe(1);
+
+        // Several stall windows long: every report blames the dead letter and no partition.
+        var samples = 0;
+        for (var end = DateTime.UtcNow + 3 * stallAfter; DateTime.UtcNow < end; samples++)
+        {
+            var pipeline = (await Readiness.ReadAsync(http)).Pipeline();
+            var description = pipeline.GetProperty("description").GetString()!;
+            description.ShouldContain("1 unresolved dead letter(s)");
+            description.ShouldNotContain("finished nothing");
+            PartitionData(pipeline, 0).GetProperty("unfinished").GetInt32().ShouldBe(0);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        samples.ShouldBeGreaterThan(5);
+        app.Service<ConsumerProgress>().Stalled(stallAfter).ShouldBeEmpty();
+    }
+
+    private static string Setting(TimeSpan span) => span.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static JsonElement PartitionData(JsonElement pipeline, int partition) =>
+        pipeline.GetProperty("data").GetProperty("consumerPartitions").EnumerateArray()
+            .Single(p => p.GetProperty("partition").GetInt32() == partition);
+
+    private static async Task<ReadRecord> RecordOf(TopicReader topic, Guid orderId) =>
+        (await Eventually.Until(() => Task.FromResult(topic.ReadAvailable()), r => r.Any(x => x.Key == orderId.ToString()), because: $"order {orderId} on the topic"))
+        .First(x => x.Key == orderId.ToString());
+
+    /// <summary>
+    /// A fault only the database can make: every inbox row of this order is refused (SQLSTATE P0001,
+    /// not a data error, so the consumer retries it as the infrastructure's). The order id is a Guid: no quoting to get wrong.
+    /// </summary>
+    private static Task RefuseInboxRowsOf(OrderExportApp app, Guid orderId) => app.WithDb(db => db.Database.ExecuteSqlRawAsync(
+        """
+        CREATE FUNCTION refuse_inbox() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.order_id = '{ORDER}' THEN RAISE EXCEPTION 'fault injected for order %', NEW.order_id; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER refuse_inbox BEFORE INSERT ON inbox_messages FOR EACH ROW EXECUTE FUNCTION refuse_inbox();
+        """.Replace("{ORDER}", orderId.ToString(), StringComparison.Ordinal), TestContext.Current.CancellationToken));
+}
