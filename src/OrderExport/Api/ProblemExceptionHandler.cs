@@ -2,6 +2,7 @@ using System.Data.Common;
 using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Diagnostics;
+using OrderExport.Persistence;
 
 namespace OrderExport.Api;
 
@@ -20,7 +21,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "Request body too large" : "Bad request"),
-            _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable"),
+            _ when DatabaseUnavailable.Is(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable"),
             DbUpdateConcurrencyException => (StatusCodes.Status409Conflict, "Changed concurrently; try again"),
             KafkaException => (StatusCodes.Status503ServiceUnavailable, "Kafka unavailable"),
             _ => (StatusCodes.Status500InternalServerError, "Internal error"),
@@ -52,19 +53,6 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             ProblemDetails = problem,
             Exception = exception,
         });
-    }
-
-    internal static bool IsDatabaseUnavailable(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is DbException { IsTransient: true } or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed with {StatusCode}")]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using OrderExport.Telemetry;
 
@@ -70,7 +71,7 @@ public sealed class ConsumerProgress
         return null;
     }
 
-    internal static string Seconds(TimeSpan span) => $"{span.TotalSeconds:0.#} s";
+    internal static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.#} s");
 }
 
 /// <summary>One partition's state at one moment; <see cref="Lag"/> is null until the first fetch told the end.</summary>

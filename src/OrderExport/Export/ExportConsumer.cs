@@ -5,6 +5,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Outbox;
+using OrderExport.Persistence;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
@@ -21,18 +22,24 @@ public sealed partial class ExportConsumer(
     ExportHandler handler,
     EventExporter exporter,
     ConsumerProgress progress,
+    DatabaseSchema schema,
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<ConsumerOptions> consumerOptions,
     OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<ExportConsumer> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        consumerOptions.Value.Enabled
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Started without a reachable database, the service migrates later: no record before that.
+        await schema.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (consumerOptions.Value.Enabled && !stoppingToken.IsCancellationRequested)
+        {
             // Consume() blocks: the poll loop keeps a thread of its own, never a pool thread. The
             // records are handled on the pool by one worker per partition (see Run).
-            ? Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : Task.CompletedTask;
+            await Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
 
     private void Run(CancellationToken stoppingToken)
     {

@@ -24,25 +24,33 @@ public sealed partial class OutboxRelay(
     IOptions<OutboxOptions> outboxOptions,
     IOptions<KafkaOptions> kafkaOptions,
     OrderExportMetrics metrics,
+    DatabaseSchema schema,
     TimeProvider time,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
     private readonly OutboxOptions _options = outboxOptions.Value;
     private readonly string _topic = kafkaOptions.Value.Topic;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.RelayEnabled)
         {
             LogDisabled();
-            return Task.CompletedTask;
+            return;
         }
 
-        // PostgreSQL's claim locks what it takes (FOR UPDATE SKIP LOCKED) and never takes a row
-        // whose order has an earlier unpublished one, so several loops relay at once as safely as
-        // several instances do (ADR 5). SQLite's claim holds no lock: one loop.
+        // Started without a reachable database, the service migrates later: no claim before that.
+        await schema.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // PostgreSQL's and SQL Server's claims lock what they take (FOR UPDATE SKIP LOCKED; UPDLOCK,
+        // READPAST) and never take a row whose order has an earlier unpublished one, so several loops
+        // relay at once as safely as several instances do (ADR 5). SQLite's claim holds no lock: one loop.
         var loops = dialect.ClaimHoldsTransaction ? _options.Concurrency : 1;
-        return Task.WhenAll(Enumerable.Range(0, loops).Select(_ => RelayLoopAsync(wakeAnother: loops > 1, stoppingToken)));
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => RelayLoopAsync(wakeAnother: loops > 1, stoppingToken)));
     }
 
     private async Task RelayLoopAsync(bool wakeAnother, CancellationToken stoppingToken)

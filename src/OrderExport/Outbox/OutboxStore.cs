@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using OrderExport.Persistence;
@@ -57,17 +56,16 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
         }
 
         // Ids are longs we read ourselves; inlining them keeps one statement per batch on every provider.
-        var sql = new StringBuilder("UPDATE outbox_messages SET published_at = @now WHERE id IN (");
-        sql.AppendJoin(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))).Append(')');
-        await using var command = Command(sql.ToString());
+        var sql = string.Format(CultureInfo.InvariantCulture, SqlDialect.MarkPublishedSql,
+            string.Join(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))));
+        await using var command = Command(sql);
         Add(command, "@now", nowUtc);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task MarkFailedAsync(long id, string error, DateTime nextAttemptUtc, CancellationToken cancellationToken)
     {
-        await using var command = Command(
-            "UPDATE outbox_messages SET attempts = attempts + 1, last_error = @error, next_attempt_at = @next WHERE id = @id");
+        await using var command = Command(SqlDialect.MarkFailedSql);
         Add(command, "@error", error.Length > 2000 ? error[..2000] : error);
         Add(command, "@next", nextAttemptUtc);
         Add(command, "@id", id);
@@ -78,8 +76,7 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
     public async Task<(long Pending, DateTime? OldestCreatedAtUtc)> BacklogAsync(CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var command = Command(
-            "SELECT COUNT(*), MIN(created_at) FROM outbox_messages WHERE published_at IS NULL");
+        await using var command = Command(SqlDialect.BacklogSql);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var pending = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
@@ -91,12 +88,7 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
     public async Task<int> DeletePublishedAsync(DateTime cutoffUtc, int limit, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var command = Command("""
-            DELETE FROM outbox_messages WHERE id IN (
-                SELECT id FROM outbox_messages
-                WHERE published_at IS NOT NULL AND published_at < @cutoff
-                ORDER BY id LIMIT @limit)
-            """);
+        await using var command = Command(dialect.DeletePublishedSql);
         Add(command, "@cutoff", cutoffUtc);
         Add(command, "@limit", limit);
         return await command.ExecuteNonQueryAsync(cancellationToken);
@@ -110,15 +102,20 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
         return command;
     }
 
-    private static void Add(DbCommand command, string name, object value)
+    private void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
         parameter.Value = value;
+        if (value is DateTime && dialect.DateTimeParameterType is { } type)
+        {
+            parameter.DbType = type;
+        }
+
         command.Parameters.Add(parameter);
     }
 
-    // PostgreSQL returns uuid; SQLite returns the TEXT EF Core stored.
+    // PostgreSQL and SQL Server return uuid / uniqueidentifier; SQLite returns the TEXT EF Core stored.
     private static Guid ReadGuid(DbDataReader reader, int ordinal) =>
         reader.GetValue(ordinal) switch
         {

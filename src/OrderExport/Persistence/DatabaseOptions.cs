@@ -6,19 +6,20 @@ public enum DatabaseProvider
 {
     Sqlite,
     Postgres,
+    SqlServer,
 }
 
 /// <summary>
 /// Section "Database":
 /// <code>
 /// "Database": {
-///   "Provider": "Sqlite",                          // Sqlite (embedded default) | Postgres
+///   "Provider": "Sqlite",                          // Sqlite (embedded default) | Postgres | SqlServer
 ///   "ConnectionString": "Data Source=orderexport.db"
 /// }
 /// </code>
-/// Adding a provider (SQL Server, say) means: its EF Core package, a case in
+/// Adding a provider means: its EF Core package, a case in
 /// <see cref="PersistenceServiceCollectionExtensions"/>, its schema scripts under
-/// Migrations/, and its claim SQL in Outbox/ (see docs/decisions/0001-database-providers.md).
+/// Migrations/, and its <see cref="SqlDialect"/> (see docs/decisions/0001-database-providers.md).
 /// </summary>
 public sealed class DatabaseOptions
 {

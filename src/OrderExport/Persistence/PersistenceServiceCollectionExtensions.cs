@@ -12,7 +12,7 @@ public static class PersistenceServiceCollectionExtensions
         services.AddOptions<DatabaseOptions>()
             .Bind(configuration.GetSection(DatabaseOptions.Section))
             .ValidateDataAnnotations()
-            .Validate(o => Enum.IsDefined(o.Provider), $"{DatabaseOptions.Section}:Provider must be Sqlite or Postgres.")
+            .Validate(o => Enum.IsDefined(o.Provider), $"{DatabaseOptions.Section}:Provider must be Sqlite, Postgres or SqlServer.")
             .ValidateOnStart();
 
         services.AddSingleton(sp => SqlDialect.For(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider));
@@ -27,12 +27,16 @@ public static class PersistenceServiceCollectionExtensions
             {
                 DatabaseProvider.Postgres => options.UseNpgsql(database.ConnectionString),
                 DatabaseProvider.Sqlite => options.UseSqlite(database.ConnectionString).AddInterceptors(new SqliteBusyTimeoutInterceptor()),
+                // No EnableRetryOnFailure: the relay, the consumer and the API retry whole units of
+                // work themselves, and an execution strategy refuses the explicit transactions they use.
+                DatabaseProvider.SqlServer => options.UseSqlServer(database.ConnectionString),
                 _ => throw new InvalidOperationException($"Unsupported {DatabaseOptions.Section}:Provider '{database.Provider}'."),
             };
             options.AddInterceptors(sp.GetRequiredService<DomainEventsInterceptor>());
         });
 
         services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<DatabaseSchema>();
         services.AddHostedService<SchemaMigrationHostedService>();
         return services;
     }

@@ -7,8 +7,8 @@ namespace OrderExport.Persistence;
 /// <summary>
 /// Creates and upgrades the schema from the versioned scripts in Migrations/{Provider}/
 /// (<c>NNNN_name.sql</c>, embedded in the assembly). Each script runs once, in its own
-/// transaction, recorded in <c>schema_versions</c>. Instances sharing a PostgreSQL serialise
-/// on an advisory lock. We keep SQL scripts rather than EF Core migrations because EF's
+/// transaction, recorded in <c>schema_versions</c>. Instances sharing a database serialise on
+/// a lock (PostgreSQL: an advisory lock; SQL Server: an application lock). We keep SQL scripts rather than EF Core migrations because EF's
 /// design-time package does not restore here, and plain SQL is easy to review
 /// (docs/decisions/0001-database-providers.md).
 /// </summary>
@@ -33,7 +33,7 @@ public sealed class SchemaMigrator(IServiceScopeFactory scopes, SqlDialect diale
                 await using (var record = connection.CreateCommand())
                 {
                     record.Transaction = transaction;
-                    record.CommandText = "INSERT INTO schema_versions (version, name) VALUES (@version, @name)";
+                    record.CommandText = SqlDialect.RecordSchemaVersionSql;
                     AddParameter(record, "@version", script.Version);
                     AddParameter(record, "@name", script.Name);
                     await record.ExecuteNonQueryAsync(cancellationToken);
@@ -82,7 +82,7 @@ public sealed class SchemaMigrator(IServiceScopeFactory scopes, SqlDialect diale
     private static async Task<int> CurrentVersionAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_versions";
+        command.CommandText = SqlDialect.CurrentSchemaVersionSql;
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -2,8 +2,9 @@ namespace OrderExport.Persistence;
 
 /// <summary>
 /// Everything provider-specific that is not EF Core's business: where the schema scripts live,
-/// how instances serialise migrations, and how the relay claims outbox rows. A new provider
-/// (SQL Server: <c>WITH (UPDLOCK, READPAST, ROWLOCK)</c>) is one more subclass.
+/// how instances serialise migrations, how the relay claims outbox rows, and the few other
+/// statements the service writes by hand. Every statement it sends is a property here, so a
+/// test can parse each one (the SQL Server dialect's with ScriptDom, without a server).
 /// </summary>
 public abstract class SqlDialect
 {
@@ -29,10 +30,39 @@ public abstract class SqlDialect
     /// </summary>
     public abstract bool ClaimHoldsTransaction { get; }
 
+    /// <summary>Deletes up to @limit outbox rows published before @cutoff, oldest first.</summary>
+    public virtual string DeletePublishedSql => """
+        DELETE FROM outbox_messages WHERE id IN (
+            SELECT id FROM outbox_messages
+            WHERE published_at IS NOT NULL AND published_at < @cutoff
+            ORDER BY id LIMIT @limit)
+        """;
+
+    /// <summary>Marks the listed rows published at @now; <c>{0}</c> takes the ids (longs the relay read itself).</summary>
+    public const string MarkPublishedSql = "UPDATE outbox_messages SET published_at = @now WHERE id IN ({0})";
+
+    public const string MarkFailedSql =
+        "UPDATE outbox_messages SET attempts = attempts + 1, last_error = @error, next_attempt_at = @next WHERE id = @id";
+
+    public const string BacklogSql = "SELECT COUNT(*), MIN(created_at) FROM outbox_messages WHERE published_at IS NULL";
+
+    public const string CurrentSchemaVersionSql = "SELECT COALESCE(MAX(version), 0) FROM schema_versions";
+
+    public const string RecordSchemaVersionSql = "INSERT INTO schema_versions (version, name) VALUES (@version, @name)";
+
+    public const string PingSql = "SELECT 1";
+
+    /// <summary>
+    /// The type of DateTime parameters of hand-written statements, when the provider's default is
+    /// wrong (SqlClient's is the old 3 ms <c>datetime</c>); null keeps the provider's.
+    /// </summary>
+    public virtual System.Data.DbType? DateTimeParameterType => null;
+
     public static SqlDialect For(DatabaseProvider provider) => provider switch
     {
         DatabaseProvider.Postgres => new PostgresDialect(),
         DatabaseProvider.Sqlite => new SqliteDialect(),
+        DatabaseProvider.SqlServer => new SqlServerDialect(),
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unsupported database provider."),
     };
 
@@ -116,4 +146,54 @@ public sealed class SqliteDialect : SqlDialect
         """;
 
     public override bool ClaimHoldsTransaction => false;
+}
+
+/// <summary>
+/// SQL Server (and Azure SQL). The claim reads with <c>UPDLOCK, READPAST, ROWLOCK</c>: each relay
+/// loop locks the rows it takes and skips rows another loop holds, as PostgreSQL's
+/// <c>FOR UPDATE SKIP LOCKED</c>, so several loops and instances claim side by side. The head
+/// check (no earlier unpublished row of the same order) keeps one order's events in sequence:
+/// a row whose predecessor another loop holds is not the head, so nobody takes it. There is no
+/// LISTEN/NOTIFY: the relay wakes on the in-process signal after a save, and otherwise polls.
+/// </summary>
+public sealed class SqlServerDialect : SqlDialect
+{
+    private const string MigrationLock = "orderexport-schema-migrations";
+
+    public override DatabaseProvider Provider => DatabaseProvider.SqlServer;
+
+    // A session lock, so it spans the scripts' own transactions; waits as long as another instance migrates.
+    public override string BeforeMigrationSql =>
+        $"EXEC sp_getapplock @Resource = N'{MigrationLock}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = -1;";
+
+    public override string AfterMigrationSql =>
+        $"EXEC sp_releaseapplock @Resource = N'{MigrationLock}', @LockOwner = N'Session';";
+
+    public override string CreateSchemaVersionsSql => """
+        IF OBJECT_ID(N'dbo.schema_versions', N'U') IS NULL
+            CREATE TABLE dbo.schema_versions (
+                version    int           NOT NULL PRIMARY KEY,
+                name       nvarchar(200) NOT NULL,
+                applied_at datetime2     NOT NULL DEFAULT SYSUTCDATETIME());
+        """;
+
+    public override string ClaimOutboxSql => $"""
+        SELECT TOP (@limit) {ClaimColumns}
+        FROM outbox_messages o WITH (UPDLOCK, READPAST, ROWLOCK)
+        WHERE o.published_at IS NULL
+          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
+          AND o.id = (SELECT MIN(e.id) FROM outbox_messages e WHERE e.order_id = o.order_id AND e.published_at IS NULL)
+        ORDER BY o.id;
+        """;
+
+    public override bool ClaimHoldsTransaction => true;
+
+    public override string DeletePublishedSql => """
+        DELETE FROM outbox_messages WHERE id IN (
+            SELECT TOP (@limit) id FROM outbox_messages
+            WHERE published_at IS NOT NULL AND published_at < @cutoff
+            ORDER BY id);
+        """;
+
+    public override System.Data.DbType? DateTimeParameterType => System.Data.DbType.DateTime2;
 }

@@ -11,6 +11,7 @@ public sealed class InboxCleanupTests(KafkaTestBroker broker)
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task ExportedRowsPastRetention_AreDeleted_DeadLetteredAndRecentRowsStay(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);

@@ -29,6 +29,7 @@ public sealed class PersistenceRoundTripTests(KafkaTestBroker broker)
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task ConfirmedOrderAndItsOutboxRow_RoundTrip(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
@@ -74,6 +75,7 @@ public sealed class PersistenceRoundTripTests(KafkaTestBroker broker)
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task SchemaMigration_IsRecordedAndIdempotentAcrossRestarts(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);

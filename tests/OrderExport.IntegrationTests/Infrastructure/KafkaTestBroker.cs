@@ -7,15 +7,20 @@ using OrderExport.Messaging.Embedded;
 namespace OrderExport.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The Kafka-protocol broker of the whole test run: the broker named by ORDEREXPORT_TEST_KAFKA
-/// when set (docker compose), otherwise one embedded broker started here. Tests create their
-/// own topics and groups (unique names), so they can share it and run in parallel.
+/// The Kafka-protocol broker of the whole test run (<see cref="TestEngines"/>): the broker named by
+/// ORDEREXPORT_TEST_KAFKA (docker compose), else a Testcontainers Kafka where Docker runs, else one
+/// embedded broker started here. Tests create their own topics and groups (unique names), so they
+/// can share it and run in parallel. Being the run's first fixture, it says which engines the run uses.
 /// </summary>
 public sealed class KafkaTestBroker : IDisposable
 {
     public KafkaTestBroker()
-        : this(TestSettings.ExternalKafka)
+        : this(TestEngines.KafkaBootstrapServers())
     {
+        foreach (var line in TestEngines.Selection.Describe())
+        {
+            TestContext.Current.SendDiagnosticMessage(line);
+        }
     }
 
     private KafkaTestBroker(string? external)

@@ -20,7 +20,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public static async Task<PostgresDatabase> CreateAsync()
     {
-        var admin = TestSettings.PostgresAdminConnectionString;
+        var admin = await TestEngines.PostgresAdminAsync();
         var name = $"orderexport_test_{Guid.NewGuid():N}";
         await using var connection = new NpgsqlConnection(admin);
         try
@@ -30,7 +30,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
         catch (Exception ex)
         {
             throw new InvalidOperationException(
-                $"Cannot reach the test PostgreSQL given by {TestSettings.PostgresVariable}: {ex.Message}", ex);
+                $"Cannot reach the test PostgreSQL ({TestEngines.Selection.Postgres}, see {TestSettings.PostgresVariable}): {ex.Message}", ex);
         }
 
         await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);

@@ -3,17 +3,20 @@ using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Infrastructure;
 
-/// <summary>A fresh database of either provider: a new PostgreSQL database, or a temp SQLite file.</summary>
+/// <summary>
+/// A fresh database of any provider: a new PostgreSQL or SQL Server database, or a temp SQLite
+/// file. SQL Server skips the test, saying why, on a machine without one (<see cref="TestEngines"/>).
+/// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private readonly PostgresDatabase? _postgres;
+    private readonly IAsyncDisposable? _server;
     private readonly string? _sqliteFile;
 
-    private TestDatabase(DatabaseProvider provider, string connectionString, PostgresDatabase? postgres, string? sqliteFile)
+    private TestDatabase(DatabaseProvider provider, string connectionString, IAsyncDisposable? server, string? sqliteFile)
     {
         Provider = provider;
         ConnectionString = connectionString;
-        _postgres = postgres;
+        _server = server;
         _sqliteFile = sqliteFile;
     }
 
@@ -29,15 +32,21 @@ public sealed class TestDatabase : IAsyncDisposable
             return new TestDatabase(provider, postgres.ConnectionString, postgres, null);
         }
 
+        if (provider == DatabaseProvider.SqlServer)
+        {
+            var sqlServer = await SqlServerDatabase.CreateAsync();
+            return new TestDatabase(provider, sqlServer.ConnectionString, sqlServer, null);
+        }
+
         var file = Path.Combine(Path.GetTempPath(), $"orderexport-test-{Guid.NewGuid():N}.db");
         return new TestDatabase(provider, $"Data Source={file}", null, file);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_postgres is not null)
+        if (_server is not null)
         {
-            await _postgres.DisposeAsync();
+            await _server.DisposeAsync();
         }
 
         if (_sqliteFile is not null)

@@ -6,12 +6,13 @@ using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Orders;
 
-/// <summary>Confirm → outbox → relay → the order-export topic, on both providers.</summary>
+/// <summary>Confirm → outbox → relay → the order-export topic, on each provider (SQL Server where one runs).</summary>
 public sealed class OutboxRelayTests(KafkaTestBroker broker)
 {
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task Confirm_PublishesExactlyOneRecordKeyedByOrderId(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
@@ -49,6 +50,7 @@ public sealed class OutboxRelayTests(KafkaTestBroker broker)
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task ConfirmAndReExport_ReachThePlatformOnceEach_InSequence(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
@@ -66,6 +68,7 @@ public sealed class OutboxRelayTests(KafkaTestBroker broker)
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task EventCommittedBeforeACrash_IsPublishedAfterRestart(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
@@ -92,23 +95,24 @@ public sealed class OutboxRelayTests(KafkaTestBroker broker)
         record.Envelope.OrderId.ShouldBe(orderId);
     }
 
-    /// <summary>Two instances, each with one relay loop or with four (Outbox:Concurrency).</summary>
+    /// <summary>Two instances, each with one relay loop or with four (Outbox:Concurrency), on the providers whose claim locks.</summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    public async Task TwoRelaysOnOneDatabase_PublishEveryEventOnceInPerOrderOrder(int loopsPerInstance)
+    [InlineData(DatabaseProvider.Postgres, 1)]
+    [InlineData(DatabaseProvider.Postgres, 4)]
+    [InlineData(DatabaseProvider.SqlServer, 4)]
+    public async Task TwoRelaysOnOneDatabase_PublishEveryEventOnceInPerOrderOrder(DatabaseProvider provider, int loopsPerInstance)
     {
         const int orderCount = 60;
         const int eventsPerOrder = 4;
-        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var database = await TestDatabase.CreateAsync(provider);
         var topics = await broker.CreateTopicsAsync();
         var small = new Dictionary<string, string?>
         {
             ["Outbox:BatchSize"] = "7",
             ["Outbox:Concurrency"] = loopsPerInstance.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        await using var first = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, small);
-        await using var second = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, small);
+        await using var first = new OrderExportApp(broker, topics, provider, database.ConnectionString, small);
+        await using var second = new OrderExportApp(broker, topics, provider, database.ConnectionString, small);
         var clients = new[] { new OrdersClient(first.Start()), new OrdersClient(second.Start()) };
         using var reader = new TopicReader(broker, topics.Topic, topics.Partitions);
 

@@ -7,6 +7,7 @@ public sealed class SchemaScriptTests
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public void Scripts_AreNumberedFromOneWithoutGaps(DatabaseProvider provider)
     {
         var scripts = SchemaMigrator.Scripts(provider);
@@ -20,7 +21,9 @@ public sealed class SchemaScriptTests
     {
         var postgres = SchemaMigrator.Scripts(DatabaseProvider.Postgres).Select(s => (s.Version, s.Name));
         var sqlite = SchemaMigrator.Scripts(DatabaseProvider.Sqlite).Select(s => (s.Version, s.Name));
+        var sqlServer = SchemaMigrator.Scripts(DatabaseProvider.SqlServer).Select(s => (s.Version, s.Name));
 
         sqlite.ShouldBe(postgres);
+        sqlServer.ShouldBe(postgres);
     }
 }
