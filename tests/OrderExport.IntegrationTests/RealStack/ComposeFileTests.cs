@@ -27,6 +27,7 @@ public sealed class ComposeFileTests
     private static readonly string[] DefaultServices = ["kafka", "kafka-init", "postgres", "orderexport", "kafka-ui", "otel-lgtm"];
     private static readonly string[] ClusterServices = ["kafka-1", "kafka-2", "kafka-3", "kafka-cluster-init"];
     private static readonly string[] ClusterBrokers = ["kafka-1", "kafka-2", "kafka-3"];
+    private static readonly string[] SqlServerServices = ["sqlserver", "sqlserver-init", "kafka-init-sqlserver", "orderexport-sqlserver"];
 
     [Fact]
     public async Task Config_IsValidForDockerCompose()
@@ -37,21 +38,24 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
-    public async Task Config_DeclaresOnlyTheClusterProfile_AndAcceptsIt()
+    public async Task Config_DeclaresTheClusterAndSqlServerProfiles_AndAcceptsEach()
     {
         var ct = TestContext.Current.CancellationToken;
 
         var profiles = await RunComposeAsync(["config", "--profiles"], ct);
         var withCluster = await RunComposeAsync(["--profile", "cluster", "config", "--quiet"], ct);
+        var withSqlServer = await RunComposeAsync(["--profile", "sqlserver", "config", "--quiet"], ct);
 
         profiles.ExitCode.ShouldBe(0, profiles.Stderr);
-        profiles.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ShouldBe(["cluster"]);
+        profiles.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ShouldBe(["cluster", "sqlserver"], ignoreOrder: true);
         withCluster.ExitCode.ShouldBe(0, withCluster.Stderr);
+        withSqlServer.ExitCode.ShouldBe(0, withSqlServer.Stderr);
     }
 
     [Theory]
     [InlineData(null)]
     [InlineData("cluster")]
+    [InlineData("sqlserver")]
     public async Task Profile_StartsItsServices_AndEachDependsOnlyOnServicesItStarts(string? profile)
     {
         var services = await ServicesAsync();
@@ -61,7 +65,13 @@ public sealed class ComposeFileTests
             .Where(s => Profiles(s.Value) is var p && (p.Length == 0 || p.Contains(profile)))
             .ToDictionary(s => s.Name, s => s.Value);
 
-        active.Keys.Order().ShouldBe((profile is null ? DefaultServices : [.. DefaultServices, .. ClusterServices]).Order());
+        string[] expected = profile switch
+        {
+            null => DefaultServices,
+            "cluster" => [.. DefaultServices, .. ClusterServices],
+            _ => [.. DefaultServices, .. SqlServerServices],
+        };
+        active.Keys.Order().ShouldBe(expected.Order());
         foreach (var (name, service) in active)
         {
             foreach (var (target, condition) in DependsOn(service))
@@ -129,6 +139,39 @@ public sealed class ComposeFileTests
         ShouldAgreeWithTheService(env["Kafka__Partitions"], o => o.Partitions.ToString(), "Partitions");
         ShouldAgreeWithTheService(env["Kafka__ConsumerGroup"], o => o.ConsumerGroup, "ConsumerGroup");
         File.Exists(Path.Combine(RepoRoot, services.GetProperty("orderexport").GetProperty("build").GetProperty("dockerfile").GetString()!)).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task SqlServerProfile_RunsTheServiceOnSqlServer_BesideThePostgresOne_WithTopicsAndGroupOfItsOwn()
+    {
+        var services = await ServicesAsync();
+        var env = EnvironmentOf(services.GetProperty("orderexport-sqlserver"));
+        var postgresInstance = EnvironmentOf(services.GetProperty("orderexport"));
+        var topics = EnvironmentOf(services.GetProperty("kafka-init-sqlserver"));
+
+        Enum.Parse<DatabaseProvider>(env["Database__Provider"]).ShouldBe(DatabaseProvider.SqlServer);
+        var connection = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(env["Database__ConnectionString"]);
+        connection.DataSource.ShouldBe("sqlserver,1433");
+        connection.InitialCatalog.ShouldBe(DotEnv["SQLSERVER_DB"]);
+        connection.Password.ShouldBe(DotEnv["MSSQL_SA_PASSWORD"]);
+        EnvironmentOf(services.GetProperty("sqlserver"))["MSSQL_SA_PASSWORD"].ShouldBe(DotEnv["MSSQL_SA_PASSWORD"]);
+        EnvironmentOf(services.GetProperty("sqlserver-init"))["SQLSERVER_DB"].ShouldBe(DotEnv["SQLSERVER_DB"]);
+
+        // Two pipelines on one broker must not share events: topics and group of its own, created by its own init.
+        env["Kafka__Topic"].ShouldNotBe(postgresInstance["Kafka__Topic"]);
+        env["Kafka__DeadLetterTopic"].ShouldNotBe(postgresInstance["Kafka__DeadLetterTopic"]);
+        env["Kafka__ConsumerGroup"].ShouldNotBe(postgresInstance["Kafka__ConsumerGroup"]);
+        topics["TOPIC"].ShouldBe(env["Kafka__Topic"]);
+        topics["DEAD_LETTER_TOPIC"].ShouldBe(env["Kafka__DeadLetterTopic"]);
+        topics["PARTITIONS"].ShouldBe(env["Kafka__Partitions"]);
+        env["Kafka__BootstrapServers"].ShouldBe(topics["BOOTSTRAP_SERVERS"]);
+
+        DependsOn(services.GetProperty("orderexport-sqlserver")).ShouldBe(
+            [new("sqlserver-init", "service_completed_successfully"), new("kafka-init-sqlserver", "service_completed_successfully"), new("otel-lgtm", "service_started")],
+            ignoreOrder: true);
+        DependsOn(services.GetProperty("sqlserver-init")).ShouldBe([new("sqlserver", "service_healthy")]);
+        string.Join(" ", services.GetProperty("sqlserver").GetProperty("healthcheck").GetProperty("test").EnumerateArray()).ShouldContain("sqlcmd");
+        services.GetProperty("sqlserver").GetProperty("image").GetString()!.ShouldStartWith("mcr.microsoft.com/mssql/server:");
     }
 
     [Fact]
