@@ -12,7 +12,7 @@ namespace OrderExport.Api;
 /// with Retry-After (clients may retry: nothing was written); a lost optimistic-concurrency race
 /// is 409; anything else is a logged 500.
 /// </summary>
-internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, DatabaseSchema schema, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -21,7 +21,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "Request body too large" : "Bad request"),
-            _ when DatabaseUnavailable.Is(exception) => (StatusCodes.Status503ServiceUnavailable, "Database unavailable"),
+            // Not migrated yet: the database was unreachable at start-up (and may answer before its tables exist).
+            _ when DatabaseUnavailable.Is(exception) || !schema.IsMigrated =>
+                (StatusCodes.Status503ServiceUnavailable, "Database unavailable"),
             DbUpdateConcurrencyException => (StatusCodes.Status409Conflict, "Changed concurrently; try again"),
             KafkaException => (StatusCodes.Status503ServiceUnavailable, "Kafka unavailable"),
             _ => (StatusCodes.Status500InternalServerError, "Internal error"),
