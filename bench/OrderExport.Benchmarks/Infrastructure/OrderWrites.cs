@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OrderExport.Orders;
@@ -12,18 +13,17 @@ internal static class OrderWrites
     private static int _sequence;
 
     /// <summary>
-    /// The service's write path: its DbContext from its container (with the domain-event
-    /// interceptor), <see cref="Order.Create"/> + <see cref="Order.Confirm"/>, one SaveChanges.
-    /// One transaction inserts the order and its outbox row; the interceptor then wakes the relay.
+    /// The service's write path, as the endpoints take it: <see cref="CreateOrderCommand"/>, then
+    /// <see cref="ConfirmOrderCommand"/>, each sent through Mediator in a DI scope of its own (as two
+    /// requests, POST /orders and POST /orders/confirm, would be). The confirm's one SaveChanges
+    /// updates the order and, through the domain-event interceptor and its Mediator handler, inserts
+    /// its outbox row in the same transaction; the interceptor then wakes the relay.
     /// </summary>
     public static async Task<Guid> ConfirmAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        var order = NewConfirmedOrder();
-        db.Orders.Add(order);
-        await db.SaveChangesAsync(cancellationToken);
-        return order.Id;
+        var draft = await SendAsync(services, new CreateOrderCommand(NextCustomer(), 129.90m, "EUR"), cancellationToken);
+        await SendAsync(services, new ConfirmOrderCommand(draft.Id), cancellationToken);
+        return draft.Id;
     }
 
     /// <summary>
@@ -54,11 +54,19 @@ internal static class OrderWrites
         return builder.Options;
     }
 
+    private static async Task<T> SendAsync<T>(IServiceProvider services, ICommand<T> command, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command, cancellationToken);
+    }
+
     private static Order NewConfirmedOrder()
     {
         var now = DateTime.UtcNow;
-        var order = Order.Create($"customer-{Interlocked.Increment(ref _sequence) % 1000}", 129.90m, "EUR", now);
+        var order = Order.Create(NextCustomer(), 129.90m, "EUR", now);
         order.Confirm(now);
         return order;
     }
+
+    private static string NextCustomer() => $"customer-{Interlocked.Increment(ref _sequence) % 1000}";
 }

@@ -5,9 +5,9 @@ namespace OrderExport.Benchmarks.Infrastructure;
 
 /// <summary>
 /// Adds up the time EF Core spends waiting on the database (opening a pooled connection,
-/// BEGIN, the batched INSERTs, COMMIT), as EF Core itself measures it. Per write, the rest of
-/// the wall time is EF Core and the service's own code: scope and context creation, change
-/// tracking, the domain-event interceptor, serialising the envelope.
+/// BEGIN, the order's SELECT, the batched writes, COMMIT), as EF Core itself measures it. Per
+/// write, the rest of the wall time is EF Core and the service's own code: scope and context
+/// creation, Mediator's dispatch, change tracking, the domain-event interceptor, serialising the envelope.
 /// </summary>
 internal sealed class SqlTimer : IDbCommandInterceptor, IDbTransactionInterceptor, IDbConnectionInterceptor
 {

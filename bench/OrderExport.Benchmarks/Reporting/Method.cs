@@ -20,12 +20,15 @@ internal static class Method
           ({o.Runs} round(s)), so a change in the machine's background load hits all of them alike; latency rounds follow
           the throughput rounds because their load is a fraction of the measured maximum. Each run starts with a
           warm-up that is discarded ({o.WarmUp.TotalSeconds:0.#} s of the same load; 2,000 records for the raw produce).
-        - **The write.** "Save order + outbox row" is the service's own path: a DbContext from the service's container
-          (with its domain-event interceptor), `Order.Create` + `Order.Confirm`, one `SaveChangesAsync`: one
-          transaction inserting the order and its outbox row, after which the interceptor signals the relay.
+        - **The write.** "Save order + outbox row" is the service's own path, the one its endpoints take: a
+          `CreateOrderCommand` and then a `ConfirmOrderCommand` sent through Mediator's `ISender`, each in a DI scope of
+          its own as two HTTP requests would be (the HTTP layer itself is not measured). So one operation is two
+          transactions: the draft's INSERT, then the confirmation, whose `SaveChangesAsync` publishes
+          `OrderExportRequested` through the domain-event interceptor to the handler that adds the outbox row, and
+          commits the order's UPDATE and that row together, after which the interceptor signals the relay.
           Throughput runs use {o.Writers} closed-loop writers and count operations completed inside a
           {o.Window.TotalSeconds:0.#} s window. The database-time share comes from EF Core's own interceptor timings
-          (connection open, BEGIN, the batched INSERTs, COMMIT).
+          (connection open, BEGIN, the order's SELECT, the batched writes, COMMIT).
         - **Raw database rate:** that write with `Outbox:RelayEnabled=false` and `Consumer:Enabled=false`.
           **Raw produce:** {o.ProduceMessages:N0} records of the same size and shape, `Produce` with delivery callbacks
           through a producer built by the service's `KafkaProducer` (so its settings are the service defaults),

@@ -7,9 +7,11 @@ using OrderExport.Persistence;
 namespace OrderExport.Benchmarks.Scenarios;
 
 /// <summary>
-/// Baseline: the service's own "save order + outbox row" transaction with nothing else running
-/// (Outbox:RelayEnabled=false, Consumer:Enabled=false), N closed-loop writers. An EF Core
-/// interceptor adds up the time spent waiting on the database, to split EF Core from SQL.
+/// Baseline: the service's own write path with nothing else running (Outbox:RelayEnabled=false,
+/// Consumer:Enabled=false), N closed-loop writers. One operation is what the endpoints do for an
+/// order: the create command, then the confirm command whose save writes the order change and its
+/// outbox row in one transaction (<see cref="OrderWrites.ConfirmAsync"/>). An EF Core interceptor
+/// adds up the time spent waiting on the database, to split EF Core and Mediator from SQL.
 /// </summary>
 internal static class DatabaseWrite
 {
