@@ -27,21 +27,15 @@ internal sealed class ConfirmOrderHandler(OrderExportDbContext db, TimeProvider 
 {
     // Someone confirmed it at the same time: look again; Confirm() will then be a no-op.
     public async ValueTask<OrderResponse?> Handle(ConfirmOrderCommand command, CancellationToken cancellationToken) =>
-        await OptimisticRetry.RunAsync(db, async () =>
+        await OrderChange.RunAsync(db, command.OrderId, async order =>
         {
-            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == command.OrderId, cancellationToken);
-            if (order is null)
-            {
-                return null;
-            }
-
             if (order.Confirm(time.GetUtcNow().UtcDateTime))
             {
                 await db.SaveChangesAsync(cancellationToken);
             }
 
             return OrderResponse.From(order, await OrderExportStatus.ReadAsync(db, order, cancellationToken));
-        });
+        }, cancellationToken);
 }
 
 internal sealed class RequestOrderExportHandler(OrderExportDbContext db, TimeProvider time)
@@ -50,14 +44,8 @@ internal sealed class RequestOrderExportHandler(OrderExportDbContext db, TimePro
     // The consumer recorded an outcome, or another request was faster: nothing of ours was
     // written; ask again on the new state.
     public async ValueTask<OrderResponse?> Handle(RequestOrderExportCommand command, CancellationToken cancellationToken) =>
-        await OptimisticRetry.RunAsync(db, async () =>
+        await OrderChange.RunAsync(db, command.OrderId, async order =>
         {
-            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == command.OrderId, cancellationToken);
-            if (order is null)
-            {
-                return null;
-            }
-
             if (order.Status == OrderStatus.Confirmed)
             {
                 order.RequestExport(time.GetUtcNow().UtcDateTime);
@@ -65,7 +53,7 @@ internal sealed class RequestOrderExportHandler(OrderExportDbContext db, TimePro
             }
 
             return OrderResponse.From(order, order.ExportStatus);
-        });
+        }, cancellationToken);
 }
 
 internal sealed class GetOrderHandler(OrderExportDbContext db, ConsumerProgress consumer, IOptions<HealthOptions> health)
@@ -103,23 +91,31 @@ internal static class OrderExportStatus
     }
 }
 
-/// <summary>Optimistic-concurrency retries for a read-decide-save step.</summary>
-internal static class OptimisticRetry
+/// <summary>A change to one existing order, with optimistic-concurrency retries.</summary>
+internal static class OrderChange
 {
     public const int Attempts = 3;
 
     /// <summary>
-    /// Runs <paramref name="step"/> and, when its save lost a race (the order's version moved),
-    /// clears the change tracker (the unsaved changes and outbox rows with it) and runs it again
-    /// on fresh state, up to <see cref="Attempts"/> times; the last conflict propagates (409).
+    /// Loads the order and hands it to <paramref name="change"/>, which decides and saves; null
+    /// when there is no such order. When the save lost a race (the order's version moved), clears
+    /// the change tracker (the unsaved changes and outbox rows with it) and runs again on fresh
+    /// state, up to <see cref="Attempts"/> times; the last conflict propagates (409).
     /// </summary>
-    public static async Task<T> RunAsync<T>(DbContext db, Func<Task<T>> step)
+    public static async Task<OrderResponse?> RunAsync(
+        OrderExportDbContext db, Guid orderId, Func<Order, Task<OrderResponse>> change, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
+            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken);
+            if (order is null)
+            {
+                return null;
+            }
+
             try
             {
-                return await step();
+                return await change(order);
             }
             catch (DbUpdateConcurrencyException) when (attempt < Attempts)
             {

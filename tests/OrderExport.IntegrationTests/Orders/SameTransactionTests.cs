@@ -102,8 +102,7 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
         await using var app = await StartAsync(database);
-        var order = Order.Create("customer-1", 10.00m, "EUR", DateTime.UtcNow);
-        order.Confirm(DateTime.UtcNow);
+        var order = ConfirmedOrder();
 
         await app.WithDb(db =>
         {
@@ -112,8 +111,7 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
             return Task.FromResult(0);
         });
 
-        (await app.WithDb(db => db.Orders.AnyAsync(TestContext.Current.CancellationToken))).ShouldBeFalse();
-        (await app.WithDb(db => db.OutboxMessages.AnyAsync(TestContext.Current.CancellationToken))).ShouldBeFalse();
+        await ShouldHaveWrittenNothingAsync(app);
     }
 
     /// <summary>
@@ -125,8 +123,7 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
         await using var app = await StartAsync(database);
-        var order = Order.Create("customer-1", 10.00m, "EUR", DateTime.UtcNow);
-        order.Confirm(DateTime.UtcNow);
+        var order = ConfirmedOrder();
 
         await using (var scope = app.Services.CreateAsyncScope())
         {
@@ -136,8 +133,7 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
             await Should.ThrowAsync<InvalidOperationException>(() => foreign.SaveChangesAsync(TestContext.Current.CancellationToken));
         }
 
-        (await app.WithDb(db => db.Orders.AnyAsync(TestContext.Current.CancellationToken))).ShouldBeFalse();
-        (await app.WithDb(db => db.OutboxMessages.AnyAsync(TestContext.Current.CancellationToken))).ShouldBeFalse();
+        await ShouldHaveWrittenNothingAsync(app);
     }
 
     private async Task<OrderExportApp> StartAsync(TestDatabase database)
@@ -147,6 +143,19 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
             new Dictionary<string, string?> { ["Outbox:RelayEnabled"] = "false", ["Consumer:Enabled"] = "false" });
         app.Start();
         return app;
+    }
+
+    private static Order ConfirmedOrder()
+    {
+        var order = Order.Create("customer-1", 10.00m, "EUR", DateTime.UtcNow);
+        order.Confirm(DateTime.UtcNow);
+        return order;
+    }
+
+    private static async Task ShouldHaveWrittenNothingAsync(OrderExportApp app)
+    {
+        (await app.WithDb(db => db.Orders.AnyAsync(TestContext.Current.CancellationToken))).ShouldBeFalse();
+        (await app.WithDb(db => db.OutboxMessages.AnyAsync(TestContext.Current.CancellationToken))).ShouldBeFalse();
     }
 
     private static async Task<T> SendAsync<T>(OrderExportApp app, ICommand<T> command)
