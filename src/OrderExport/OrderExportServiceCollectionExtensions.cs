@@ -37,6 +37,16 @@ public static class OrderExportServiceCollectionExtensions
         services.AddOrderExportTelemetry(configuration);
         services.AddOrderExportHealth(configuration);
 
+        // Commands, queries and domain-event notifications. The source generator writes this
+        // method's registrations and the dispatch at compile time; the options must be constants.
+        // Scoped: a handler shares its request's (or save's) DbContext, which is scoped.
+        services.AddMediator(options =>
+        {
+            options.ServiceLifetime = ServiceLifetime.Scoped;
+            options.GenerateTypesAsInternal = true;
+            // Handlers of one notification run one after another: they share one DbContext.
+            options.NotificationPublisherType = typeof(global::Mediator.ForeachAwaitPublisher);
+        });
         services.AddOrderExportPersistence(configuration);
 
         services.AddOptions<KafkaOptions>()

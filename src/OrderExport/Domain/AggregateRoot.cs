@@ -1,8 +1,9 @@
 namespace OrderExport.Domain;
 
 /// <summary>
-/// Base for aggregates: collects the domain events raised by state changes until
-/// <see cref="Persistence.DomainEventsInterceptor"/> dispatches them inside SaveChanges.
+/// Base for aggregates: collects the domain events raised by state changes until the
+/// persistence layer takes them (<see cref="DequeueDomainEvents"/>) and dispatches them inside
+/// SaveChanges. The domain knows nothing of how: it only raises and hands over.
 /// </summary>
 public abstract class AggregateRoot
 {

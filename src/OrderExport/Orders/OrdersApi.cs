@@ -1,10 +1,6 @@
+using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using OrderExport.Api;
-using OrderExport.Export;
-using OrderExport.Health;
-using OrderExport.Persistence;
 
 namespace OrderExport.Orders;
 
@@ -16,13 +12,13 @@ namespace OrderExport.Orders;
 /// <item><c>GET /orders/{id}</c>: the order with its export status</item>
 /// <item><c>POST /orders/{id}/exports</c>: request another export of a confirmed order</item>
 /// </list>
+/// Each endpoint turns HTTP into a command or query and its answer back into HTTP; the use
+/// cases themselves are Mediator handlers (OrderHandlers.cs).
 /// </summary>
 public static class OrdersApi
 {
     /// <summary>Bodies are a few hundred bytes; anything far larger is refused before it is read.</summary>
     public const long MaxRequestBodyBytes = 16 * 1024;
-
-    private const int ConcurrencyRetries = 3;
 
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
@@ -41,7 +37,7 @@ public static class OrdersApi
     }
 
     public static async Task<Results<Created<OrderResponse>, ProblemHttpResult>> CreateOrder(
-        CreateOrderRequest request, OrderExportDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        CreateOrderRequest request, ISender sender, CancellationToken cancellationToken)
     {
         // The attributes on CreateOrderRequest were checked before we got here. Amounts are never
         // rounded silently: a third decimal is an error.
@@ -50,100 +46,41 @@ public static class OrdersApi
             return Problems.ValidationFailed(nameof(request.Amount), "The field Amount must have at most two decimals.");
         }
 
-        var order = Order.Create(request.CustomerId!, request.Amount!.Value, request.Currency!, time.GetUtcNow().UtcDateTime);
-        db.Orders.Add(order);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/orders/{order.Id}", OrderResponse.From(order, order.ExportStatus));
+        var order = await sender.Send(new CreateOrderCommand(request.CustomerId!, request.Amount!.Value, request.Currency!), cancellationToken);
+        return TypedResults.Created($"/orders/{order.Id}", order);
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ConfirmOrder(
-        ConfirmOrderRequest request, OrderExportDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        ConfirmOrderRequest request, ISender sender, CancellationToken cancellationToken)
     {
         var orderId = request.OrderId!.Value;
-        for (var attempt = 1; ; attempt++)
-        {
-            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken);
-            if (order is null)
-            {
-                return Problems.OrderNotFoundResult(orderId);
-            }
-
-            try
-            {
-                if (order.Confirm(time.GetUtcNow().UtcDateTime))
-                {
-                    await db.SaveChangesAsync(cancellationToken);
-                }
-
-                return TypedResults.Ok(OrderResponse.From(order, await ExportStatusOf(db, order, cancellationToken)));
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < ConcurrencyRetries)
-            {
-                // Someone confirmed it at the same time: look again; Confirm() will then be a no-op.
-                db.ChangeTracker.Clear();
-            }
-        }
+        var order = await sender.Send(new ConfirmOrderCommand(orderId), cancellationToken);
+        return order is null ? Problems.OrderNotFoundResult(orderId) : TypedResults.Ok(order);
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrder(
-        Guid id, OrderExportDbContext db, ConsumerProgress consumer, IOptions<HealthOptions> health, CancellationToken cancellationToken)
+        Guid id, ISender sender, CancellationToken cancellationToken)
     {
-        var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
+        var order = await sender.Send(new GetOrderQuery(id), cancellationToken);
+        return order is null ? Problems.OrderNotFoundResult(id) : TypedResults.Ok(order);
+    }
+
+    public static async Task<Results<Accepted<OrderResponse>, ProblemHttpResult>> RequestExport(
+        Guid id, ISender sender, CancellationToken cancellationToken)
+    {
+        var order = await sender.Send(new RequestOrderExportCommand(id), cancellationToken);
         if (order is null)
         {
             return Problems.OrderNotFoundResult(id);
         }
 
-        var status = await ExportStatusOf(db, order, cancellationToken);
-        var waiting = status == ExportStatus.Published ? consumer.ExplainWait(order.Id, health.Value.ConsumerStallAfter) : null;
-        return TypedResults.Ok(OrderResponse.From(order, status, waiting));
-    }
-
-    public static async Task<Results<Accepted<OrderResponse>, ProblemHttpResult>> RequestExport(
-        Guid id, OrderExportDbContext db, TimeProvider time, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
+        if (order.Status != OrderStatus.Confirmed)
         {
-            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
-            if (order is null)
-            {
-                return Problems.OrderNotFoundResult(id);
-            }
-
-            if (order.Status != OrderStatus.Confirmed)
-            {
-                return TypedResults.Problem(
-                    title: "Order not confirmed", detail: $"Order {id} is {order.Status}; confirm it first.",
-                    statusCode: StatusCodes.Status409Conflict, type: Problems.OrderNotConfirmed);
-            }
-
-            try
-            {
-                order.RequestExport(time.GetUtcNow().UtcDateTime);
-                await db.SaveChangesAsync(cancellationToken);
-                return TypedResults.Accepted($"/orders/{id}", OrderResponse.From(order, order.ExportStatus));
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < ConcurrencyRetries)
-            {
-                // The consumer recorded an outcome, or another request was faster: nothing of
-                // ours was written; ask again on the new state.
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
-
-    /// <summary>
-    /// The consumer records Exported/DeadLettered on the order; "Published" is read from the
-    /// outbox so the relay never has to touch order rows.
-    /// </summary>
-    private static async Task<ExportStatus> ExportStatusOf(OrderExportDbContext db, Order order, CancellationToken cancellationToken)
-    {
-        if (order.ExportStatus != ExportStatus.Pending)
-        {
-            return order.ExportStatus;
+            return TypedResults.Problem(
+                title: "Order not confirmed", detail: $"Order {id} is {order.Status}; confirm it first.",
+                statusCode: StatusCodes.Status409Conflict, type: Problems.OrderNotConfirmed);
         }
 
-        var unpublished = await db.OutboxMessages.AnyAsync(m => m.OrderId == order.Id && m.PublishedAtUtc == null, cancellationToken);
-        return unpublished ? ExportStatus.Pending : ExportStatus.Published;
+        return TypedResults.Accepted($"/orders/{id}", order);
     }
 }

@@ -1,16 +1,23 @@
 using System.Diagnostics;
 using System.Text.Json;
-using OrderExport.Domain;
+using Mediator;
 using OrderExport.Orders;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Outbox;
 
-/// <summary>Writes <see cref="OrderExportRequested"/> to the outbox, in the aggregate's own SaveChanges.</summary>
-internal sealed class OrderExportRequestedHandler(TimeProvider time) : DomainEventHandler<OrderExportRequested>
+/// <summary>
+/// Writes <see cref="OrderExportRequested"/> to the outbox, in the aggregate's own SaveChanges.
+/// Mediator calls it while <see cref="DomainEventsInterceptor"/> publishes the events of the
+/// context being saved; <paramref name="db"/> is that very context (the scope's one: the
+/// interceptor checks it), so the row only joins the pending changes and commits, or rolls
+/// back, with the order. It must not save: SaveChanges is already under way.
+/// </summary>
+internal sealed class OrderExportRequestedHandler(OrderExportDbContext db, TimeProvider time)
+    : INotificationHandler<OrderExportRequested>
 {
-    protected override void Handle(OrderExportRequested e, OrderExportDbContext db)
+    public ValueTask Handle(OrderExportRequested e, CancellationToken cancellationToken)
     {
         // The trace of the request that confirmed the order continues in the relay and the consumer:
         // the outbox row keeps this span's context.
@@ -38,5 +45,6 @@ internal sealed class OrderExportRequestedHandler(TimeProvider time) : DomainEve
             TraceState = traceState,
             CreatedAtUtc = time.GetUtcNow().UtcDateTime,
         });
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using OrderExport.Domain;
 using OrderExport.Outbox;
 
 namespace OrderExport.Persistence;
@@ -17,8 +16,9 @@ public static class PersistenceServiceCollectionExtensions
 
         services.AddSingleton(sp => SqlDialect.For(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider));
         services.AddSingleton<OutboxSignal>();
-        services.AddSingleton<DomainEventsInterceptor>();
-        services.AddSingleton<IDomainEventHandler, OrderExportRequestedHandler>();
+        // One per scope, like the DbContext whose options take it from that scope: it publishes the
+        // context's domain events through that scope's Mediator (registered in AddOrderExport).
+        services.AddScoped<DomainEventsInterceptor>();
 
         services.AddDbContext<OrderExportDbContext>((sp, options) =>
         {
