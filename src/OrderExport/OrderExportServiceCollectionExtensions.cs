@@ -96,6 +96,7 @@ public static class OrderExportServiceCollectionExtensions
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton<ExportHandler>();
         services.AddSingleton<ConsumerProgress>();
+        services.AddSingleton<RecordHandling>();
         services.AddHostedService<ExportConsumer>();
         services.AddHostedService<InboxCleanupService>();
 

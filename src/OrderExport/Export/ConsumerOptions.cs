@@ -8,6 +8,7 @@ namespace OrderExport.Export;
 /// "Consumer": {
 ///   "Enabled": true,
 ///   "QueuePerPartition": 1000,        // records fetched ahead per partition; partitions are handled side by side
+///   "MaxInFlightPerPartition": 1,     // orders of one partition exported side by side (one order's events: always one at a time)
 ///   "AutoCommitIntervalMs": 1000,     // stored (= handled) offsets are committed this often
 ///   "SessionTimeoutMs": 45000,
 ///   "MaxPollIntervalMs": 300000,      // the platform retry budget must fit well inside this
@@ -33,6 +34,16 @@ public sealed class ConsumerOptions
     /// </summary>
     [Range(1, 10_000)]
     public int QueuePerPartition { get; set; } = 1000;
+
+    /// <summary>
+    /// Records of one partition handled at once, each of a different key (order): one order's
+    /// records always run one after another. 1 (the default) handles the partition strictly in
+    /// offset order. Above 1, a crash or revocation repeats at most this many platform calls per
+    /// partition (each absorbed by the platform's Idempotency-Key), and finished records above an
+    /// unfinished one are re-delivered (absorbed by the inbox).
+    /// </summary>
+    [Range(1, 256)]
+    public int MaxInFlightPerPartition { get; set; } = 1;
 
     [Range(10, 60_000)]
     public int AutoCommitIntervalMs { get; set; } = 1000;
@@ -74,4 +85,22 @@ public sealed class ConsumerOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan InboxCleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The export consumer's settings on top of the connection's: offsets stored by the partition
+    /// work only (<see cref="PartitionWork"/>), committed in the background; cooperative rebalances.
+    /// </summary>
+    internal Confluent.Kafka.ConsumerConfig Apply(Confluent.Kafka.ConsumerConfig config)
+    {
+        config.EnableAutoCommit = true;
+        config.AutoCommitIntervalMs = AutoCommitIntervalMs;
+        config.EnableAutoOffsetStore = false;
+        config.AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest;
+        config.SessionTimeoutMs = SessionTimeoutMs;
+        // Kafka's advice (at most a third of the session): a member learns of a rebalance sooner.
+        config.HeartbeatIntervalMs = Math.Min(3000, SessionTimeoutMs / 3);
+        config.MaxPollIntervalMs = MaxPollIntervalMs;
+        config.PartitionAssignmentStrategy = Confluent.Kafka.PartitionAssignmentStrategy.CooperativeSticky;
+        return config;
+    }
 }

@@ -84,143 +84,24 @@ public sealed record PartitionSnapshot(
     int Retries,
     string? LastError)
 {
-    public bool IsStalled(TimeSpan stallAfter) => Unfinished > 0 && SinceProgress > stallAfter;
+    /// <summary>
+    /// Work waits and the partition finished nothing for longer than the limit, or its oldest
+    /// unfinished record (where a crash would restart it) has been in hand that long while records
+    /// of other orders finish around it. A record only waiting in the queue is not stuck.
+    /// </summary>
+    public bool IsStalled(TimeSpan stallAfter) =>
+        Unfinished > 0 && (SinceProgress > stallAfter || OldestUnfinished?.InHandFor > stallAfter);
 
     public string Describe(TimeSpan stallAfter) =>
-        $"partition {Partition} finished nothing for {ConsumerProgress.Seconds(SinceProgress)} (limit {ConsumerProgress.Seconds(stallAfter)}): "
+        (SinceProgress > stallAfter
+            ? $"partition {Partition} finished nothing for {ConsumerProgress.Seconds(SinceProgress)} (limit {ConsumerProgress.Seconds(stallAfter)}): "
+            : $"partition {Partition} moves, but its oldest record has been in hand for {ConsumerProgress.Seconds(OldestUnfinished?.InHandFor ?? TimeSpan.Zero)} (limit {ConsumerProgress.Seconds(stallAfter)}): ")
         + $"stuck at offset {OldestUnfinished?.Offset} (order {OldestUnfinished?.OrderKey}), {Unfinished} record(s) waiting"
         + (Retries > 0 ? $", retried {Retries} times, last: {LastError}" : "");
 }
 
-/// <summary>The oldest record fetched and not finished: its offset, key as text, and time since its fetch.</summary>
-public sealed record UnfinishedRecord(long Offset, string OrderKey, TimeSpan Age);
-
-/// <summary>One partition's progress (thread-safe: the poll loop fetches, the worker finishes, readers snapshot).</summary>
-internal sealed class PartitionProgress(int partition, TimeProvider time)
-{
-    private readonly Lock _lock = new();
-
-    // Fetched and not finished, in offset order: the head is the record in hand or next.
-    private readonly Queue<(long Offset, byte[]? Key, long FetchedAt)> _unfinished = new();
-
-    // When it last finished a record, or when work came to it while it had none.
-    private long _progressAt = time.GetTimestamp();
-    private long _nextOffset = -1;
-    private long _highWatermark = -1;
-    private int _retries;
-    private string? _lastError;
-
-    public void Fetched(long offset, byte[]? key)
-    {
-        lock (_lock)
-        {
-            var now = time.GetTimestamp();
-            if (_unfinished.Count == 0)
-            {
-                _progressAt = now;
-            }
-
-            _unfinished.Enqueue((offset, key, now));
-        }
-    }
-
-    /// <summary>The record in hand failed and is retried.</summary>
-    public void Failed(Exception exception)
-    {
-        lock (_lock)
-        {
-            _retries++;
-            _lastError = Describe(exception);
-        }
-    }
-
-    /// <summary>The failure and its root cause (a DbUpdateException's own message says only "see the inner exception").</summary>
-    private static string Describe(Exception exception)
-    {
-        var root = exception.GetBaseException();
-        var text = root == exception
-            ? $"{exception.GetType().Name}: {exception.Message}"
-            : $"{exception.GetType().Name} ({root.GetType().Name}: {root.Message})";
-        return text.Length <= MaxErrorLength ? text : string.Concat(text.AsSpan(0, MaxErrorLength), "…");
-    }
-
-    private const int MaxErrorLength = 300;
-
-    public void Finished(long offset)
-    {
-        lock (_lock)
-        {
-            while (_unfinished.TryPeek(out var head) && head.Offset <= offset)
-            {
-                _unfinished.Dequeue();
-            }
-
-            _nextOffset = offset + 1;
-            _progressAt = time.GetTimestamp();
-            _retries = 0;
-            _lastError = null;
-        }
-    }
-
-    /// <summary>True until the partition fetched or finished a record: then only the committed offset tells where it is.</summary>
-    public bool NeedsCommitted
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _nextOffset < 0 && _unfinished.Count == 0;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The partition's end as of the last fetch, and, while nothing was fetched, the committed offset
-    /// (where the group left it; negative when unknown).
-    /// </summary>
-    public void Observe(long highWatermark, long committed)
-    {
-        lock (_lock)
-        {
-            _highWatermark = highWatermark;
-            if (_nextOffset < 0 && _unfinished.Count == 0 && committed >= 0)
-            {
-                _nextOffset = committed;
-            }
-        }
-    }
-
-    public long? OffsetOf(byte[] key)
-    {
-        lock (_lock)
-        {
-            foreach (var record in _unfinished)
-            {
-                if (record.Key is not null && record.Key.AsSpan().SequenceEqual(key))
-                {
-                    return record.Offset;
-                }
-            }
-
-            return null;
-        }
-    }
-
-    public PartitionSnapshot Snapshot()
-    {
-        lock (_lock)
-        {
-            UnfinishedRecord? oldest = null;
-            var next = _nextOffset;
-            if (_unfinished.TryPeek(out var head))
-            {
-                oldest = new UnfinishedRecord(head.Offset, head.Key is null ? "" : Encoding.UTF8.GetString(head.Key), time.GetElapsedTime(head.FetchedAt));
-                next = head.Offset;
-            }
-
-            long? lag = _highWatermark >= 0 && next >= 0 ? Math.Max(0, _highWatermark - next) : null;
-            var sinceProgress = _unfinished.Count > 0 ? time.GetElapsedTime(_progressAt) : TimeSpan.Zero;
-            return new PartitionSnapshot(partition, lag, _unfinished.Count, oldest, sinceProgress, _retries, _lastError);
-        }
-    }
-}
+/// <summary>
+/// The oldest record fetched and not finished: its offset, key as text, time since its fetch, and
+/// how long it has been handled (null while it waits its turn).
+/// </summary>
+public sealed record UnfinishedRecord(long Offset, string OrderKey, TimeSpan Age, TimeSpan? InHandFor = null);

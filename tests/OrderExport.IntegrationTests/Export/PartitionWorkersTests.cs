@@ -8,8 +8,9 @@ using OrderExport.Platform;
 namespace OrderExport.IntegrationTests.Export;
 
 /// <summary>
-/// The consumer handles each partition with its own worker: an order stuck at the platform holds
-/// its own partition only, and the rest of the topic keeps flowing.
+/// The consumer handles each partition with its own work: an order stuck at the platform holds
+/// its own partition only (with <c>MaxInFlightPerPartition=1</c>; with more, only its own order:
+/// see PartitionWorkTests), and the rest of the topic keeps flowing.
 /// </summary>
 public sealed class PartitionWorkersTests(KafkaTestBroker broker)
 {
@@ -22,8 +23,9 @@ public sealed class PartitionWorkersTests(KafkaTestBroker broker)
         var gate = new HeldOrders();
         var topics = await broker.CreateTopicsAsync();
         // A queue of one record: the held partition fills it at once and must be paused, then resumed.
+        // One record in flight per partition: strict offset order, so everything behind the held order waits.
         await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString,
-            new Dictionary<string, string?> { ["Consumer:QueuePerPartition"] = "1" },
+            new Dictionary<string, string?> { ["Consumer:QueuePerPartition"] = "1", ["Consumer:MaxInFlightPerPartition"] = "1" },
             services =>
             {
                 var real = services.Single(d => d.ServiceType == typeof(IPlatformClient)).ImplementationType!;

@@ -96,6 +96,89 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
         (await orders.GetAsync(stuck.Id)).ExportStatus.ShouldBe(ExportStatus.Exported);
     }
 
+    /// <summary>
+    /// The same fault with orders side by side (<c>Consumer:MaxInFlightPerPartition=8</c>): only the
+    /// stuck order's own events wait; the partition moves on around it, and readiness still names
+    /// the record the partition's commit point waits on.
+    /// </summary>
+    [Fact]
+    public async Task WithOrdersSideBySide_OnlyTheStuckOrderWaits_AndReadinessNamesWhereTheCommitPointIsHeld()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        var topics = await broker.CreateTopicsAsync(partitions: 3);
+        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Health:ConsumerStallAfter"] = Setting(StallAfter),
+            ["Consumer:InfrastructureRetryMaxDelay"] = "00:00:00.200",
+            ["Consumer:MaxInFlightPerPartition"] = "8",
+        });
+        var http = app.Start();
+        var orders = new OrdersClient(http);
+        using var metrics = new MetricsRecorder(app.Service<IMeterFactory>());
+        using var topic = new TopicReader(broker, topics.Topic, topics.Partitions);
+        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
+
+        var stuck = await orders.CreateAsync();
+        await RefuseInboxRowsOf(app, stuck.Id);
+        await orders.ConfirmAsync(stuck.Id);
+        var stuckRecord = await RecordOf(topic, stuck.Id);
+        var partition = stuckRecord.Partition;
+        // The order's second event waits behind its first; other orders, even on its partition, do not.
+        await orders.RequestExportAsync(stuck.Id);
+
+        ReadRecord? neighbour = null;
+        ReadRecord? elsewhere = null;
+        for (var i = 0; i < 60 && (neighbour is null || elsewhere is null); i++)
+        {
+            var record = await RecordOf(topic, (await orders.CreateConfirmedAsync()).Id);
+            if (record.Partition == partition)
+            {
+                neighbour ??= record;
+            }
+            else
+            {
+                elsewhere ??= record;
+            }
+        }
+
+        neighbour.ShouldNotBeNull("another order keyed to the stuck partition");
+        elsewhere.ShouldNotBeNull("an order keyed to another partition");
+        await Eventually.Until(() => orders.GetAsync(Guid.Parse(neighbour.Key)), o => o.ExportStatus == ExportStatus.Exported,
+            because: "orders beside the stuck one on its partition flow (key-ordered concurrency)");
+        await Eventually.Until(() => orders.GetAsync(Guid.Parse(elsewhere.Key)), o => o.ExportStatus == ExportStatus.Exported,
+            because: "the other partitions flow");
+
+        var pipeline = (await Readiness.ShouldBecome(http, "Degraded", HttpStatusCode.OK, StallAfter + TimeSpan.FromSeconds(15))).Pipeline();
+        var description = pipeline.GetProperty("description").GetString()!;
+        description.ShouldContain($"partition {partition} ");
+        description.ShouldContain($"stuck at offset {stuckRecord.Offset} (order {stuck.Id})");
+        description.ShouldContain("fault injected", customMessage: description);
+        var stalled = PartitionData(pipeline, partition);
+        stalled.GetProperty("stalled").GetBoolean().ShouldBeTrue();
+        stalled.GetProperty("oldestUnfinishedOffset").GetInt64().ShouldBe(stuckRecord.Offset);
+        stalled.GetProperty("retries").GetInt32().ShouldBeGreaterThan(0);
+        pipeline.GetProperty("data").GetProperty("outboxPending").GetInt64().ShouldBe(0, "the relay is fine");
+
+        var waiting = await orders.GetAsync(stuck.Id);
+        waiting.ExportStatus.ShouldBe(ExportStatus.Published);
+        waiting.ExportWaiting.ShouldNotBeNull().ShouldStartWith($"Published to partition {partition} @ offset {stuckRecord.Offset}; being exported for");
+        waiting.ExportWaiting.ShouldContain("retried");
+
+        var tags = ("partition", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Eventually.True(() => Task.FromResult(metrics.Observe("orderexport.consumer.lag", tags) >= 2),
+            because: "the lag counts from the stuck record: a crash would re-deliver from there");
+        metrics.Observe("orderexport.consumer.oldest_unfinished_age", tags).ShouldBeGreaterThan(StallAfter.TotalSeconds);
+        metrics.Sum("orderexport.consumer.retries", tags, ("cause", "infrastructure")).ShouldBeGreaterThan(0);
+
+        await app.WithDb(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbox ON inbox_messages", TestContext.Current.CancellationToken));
+        var healthy = (await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK)).Pipeline();
+        PartitionData(healthy, partition).GetProperty("stalled").GetBoolean().ShouldBeFalse();
+        await Eventually.Until(() => orders.GetAsync(stuck.Id), o => o.ExportStatus == ExportStatus.Exported && o.ExportWaiting is null);
+        await Eventually.Until(() => Task.FromResult(app.Platform.Exported.Where(c => c.OrderId == stuck.Id).Select(c => c.Sequence).ToList()),
+            s => s.Count == 2, because: "both events of the stuck order, once it moves");
+        app.Platform.Exported.Where(c => c.OrderId == stuck.Id).Select(c => c.Sequence).ShouldBe([1, 2], "in order");
+    }
+
     [Fact]
     public async Task APlatformHangingOnOneOrder_TurnsReadinessDegradedWithinTheSetting_AndHealthyAfterItAnswers()
     {

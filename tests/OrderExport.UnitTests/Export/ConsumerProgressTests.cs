@@ -37,7 +37,7 @@ public sealed class ConsumerProgressTests
         time.Advance(TimeSpan.FromMinutes(10)); // idle time before the work came does not count
         partition.Fetched(7, Key(OrderA));
         partition.Fetched(8, Key(OrderB));
-        partition.Failed(new TimeoutException("database timeout"));
+        partition.Failed(7, new TimeoutException("database timeout"));
 
         time.Advance(StallAfter);
         progress.Stalled(StallAfter).ShouldBeEmpty("exactly at the limit is not past it");
@@ -101,7 +101,7 @@ public sealed class ConsumerProgressTests
         partition.Fetched(5, Key(OrderB));
         for (var i = 0; i < 14; i++)
         {
-            partition.Failed(new IOException("broken pipe"));
+            partition.Failed(0, new IOException("broken pipe"));
         }
 
         time.Advance(TimeSpan.FromSeconds(45));
