@@ -14,7 +14,9 @@ internal static class OrderWrites
     /// <summary>
     /// The service's write path: its DbContext from its container (with the domain-event
     /// interceptor), <see cref="Order.Create"/> + <see cref="Order.Confirm"/>, one SaveChanges.
-    /// One transaction inserts the order and its outbox row; the interceptor then wakes the relay.
+    /// One transaction inserts the order and its outbox row (added by the Mediator handler of
+    /// OrderExportRequested, which the interceptor publishes); the interceptor then wakes the relay.
+    /// Kept to one transaction, as before Mediator, so the raw-write row stays comparable.
     /// </summary>
     public static async Task<Guid> ConfirmAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
