@@ -42,6 +42,19 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(provider, $"Data Source={file}", null, file);
     }
 
+    /// <summary>An open ADO.NET connection of the provider, for tests that read the tables directly.</summary>
+    public async Task<System.Data.Common.DbConnection> OpenAsync()
+    {
+        System.Data.Common.DbConnection connection = Provider switch
+        {
+            DatabaseProvider.Postgres => new Npgsql.NpgsqlConnection(ConnectionString),
+            DatabaseProvider.SqlServer => new Microsoft.Data.SqlClient.SqlConnection(ConnectionString),
+            _ => new SqliteConnection(ConnectionString),
+        };
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        return connection;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_server is not null)

@@ -31,7 +31,7 @@ public sealed class BrokerOutageTests
             await Task.Delay(rest, TestContext.Current.CancellationToken);
         }
 
-        var stalled = await ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms);
+        var stalled = await ExportAudit.ProgressAsync(rig.Database, rig.Platforms);
         stalled.Unpublished.ShouldBeGreaterThan(0, "the outage must really hold events back, or this test proves nothing");
         rig.Cluster.BrokerUp();
         var outage = down.Elapsed;

@@ -102,7 +102,7 @@ public sealed class CommitThenSendBaselineTests
             await workload.RunAsync(http, OrdersInCrashWindow);
             await rig.StopAppAsync(app);
             rig.Cluster.BrokerUp();
-            var unpublished = (await ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms)).Unpublished;
+            var unpublished = (await ExportAudit.ProgressAsync(rig.Database, rig.Platforms)).Unpublished;
             unpublished.ShouldBeGreaterThan(0, "the lifetime must have ended with events it did not publish");
             leftBehind.Add(unpublished);
         }

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
-using Npgsql;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Persistence;
 using OrderExport.Messaging.Embedded;
 
 namespace OrderExport.IntegrationTests.Reliability;
@@ -22,10 +22,12 @@ public sealed class ConsumerCrashReliabilityTests
     /// group is hit). So every record they exported stays uncommitted and is delivered again. A
     /// short session timeout keeps a dead member from holding partitions for long.
     /// </remarks>
-    [Fact]
-    public async Task ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce()
+    [Theory]
+    [InlineData(DatabaseProvider.Postgres)]
+    [InlineData(DatabaseProvider.SqlServer)]
+    public async Task ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce(DatabaseProvider provider)
     {
-        await using var rig = await ReliabilityRig.CreateAsync();
+        await using var rig = await ReliabilityRig.CreateAsync(provider: provider);
         var crashing = new Dictionary<string, string?>
         {
             ["Consumer:AutoCommitIntervalMs"] = "60000",
@@ -46,9 +48,9 @@ public sealed class ConsumerCrashReliabilityTests
             }
 
             // Kill it mid-backlog: once it has exported at least half of what is waiting for it.
-            var progress = await ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms);
+            var progress = await ExportAudit.ProgressAsync(rig.Database, rig.Platforms);
             var half = progress.Handled + ((progress.Events - progress.Handled) / 2);
-            await Eventually.Until(() => ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms),
+            await Eventually.Until(() => ExportAudit.ProgressAsync(rig.Database, rig.Platforms),
                 p => p.Handled >= half, TimeSpan.FromSeconds(90), "half of the backlog exported");
             rig.Cluster.PushRequestErrors(EmbeddedKafkaCluster.ApiKeys.OffsetCommit,
                 Enumerable.Repeat(ErrorCode.GroupAuthorizationFailed, 500).ToArray());
@@ -56,7 +58,7 @@ public sealed class ConsumerCrashReliabilityTests
             rig.Cluster.ClearRequestErrors(EmbeddedKafkaCluster.ApiKeys.OffsetCommit);
             lastCrash.Restart();
 
-            var handled = await InboxCountAsync(rig.Database.ConnectionString);
+            var handled = await InboxCountAsync(rig.Database);
             var committed = CommittedRecords(rig);
             (handled - committed).ShouldBeGreaterThan(0, "records handled but not committed: the crash window must not be empty");
             redelivered += handled - committed;
@@ -74,8 +76,8 @@ public sealed class ConsumerCrashReliabilityTests
         // A kill may interrupt one record per partition (each has its worker) between the platform's 200 and the inbox write.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: Crashes * rig.Topics.Partitions);
         ReliabilityReport.Record(ScenarioResult.From(audit,
-            "S4",
-            "Consumer dies after the platform call, before the offset commit",
+            ReliabilityReport.IdFor("S4", provider),
+            ReliabilityReport.TitleFor("Consumer dies after the platform call, before the offset commit", provider),
             nameof(ConsumerKilledAfterThePlatformCallBeforeTheOffsetCommit_TwiceMidBacklog_EveryOrderIsExportedOnce),
             $"3 lifetimes of {OrdersPerLifetime} orders; the first two killed mid-backlog with every offset commit failing "
                 + $"({string.Join("; ", kills)})") with
@@ -89,12 +91,12 @@ public sealed class ConsumerCrashReliabilityTests
         });
     }
 
-    private static async Task<int> InboxCountAsync(string connectionString)
+    private static async Task<int> InboxCountAsync(TestDatabase database)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM inbox_messages", connection);
-        return (int)(long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        await using var connection = await database.OpenAsync();
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM inbox_messages";
+        return Convert.ToInt32(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Records below the group's committed offsets, over all partitions.</summary>

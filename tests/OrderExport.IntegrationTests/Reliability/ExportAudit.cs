@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Npgsql;
+using System.Data.Common;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Outbox;
 using OrderExport.Platform;
@@ -99,9 +99,9 @@ public static class ExportAudit
 {
     /// <summary>Counts everything; <paramref name="platforms"/> in lifetime order.</summary>
     public static async Task<AuditResult> TakeAsync(
-        string connectionString, IReadOnlyList<FakePlatformRecorder> platforms, KafkaTestBroker broker, TestTopics topics)
+        TestDatabase database, IReadOnlyList<FakePlatformRecorder> platforms, KafkaTestBroker broker, TestTopics topics)
     {
-        var db = await ReadDatabaseAsync(connectionString);
+        var db = await ReadDatabaseAsync(database);
 
         // The platforms of all lifetimes as one: the first 200 per key is the export.
         var accepted = new Dictionary<Guid, int>();
@@ -181,11 +181,11 @@ public static class ExportAudit
     /// something else (a record written straight to the topic) does not stand in for one.
     /// </summary>
     public static async Task<(int Events, int Handled, int Unpublished, int DeadLetters)> ProgressAsync(
-        string connectionString, IReadOnlyList<FakePlatformRecorder> platforms)
+        TestDatabase database, IReadOnlyList<FakePlatformRecorder> platforms)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        var events = await ListAsync(connection, "SELECT event_id, published_at IS NULL FROM outbox_messages", r => (Id: r.GetGuid(0), Unpublished: r.GetBoolean(1)));
+        await using var connection = await database.OpenAsync();
+        var events = await ListAsync(connection, "SELECT event_id, CASE WHEN published_at IS NULL THEN 1 ELSE 0 END FROM outbox_messages",
+            r => (Id: r.GetGuid(0), Unpublished: Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) == 1));
         var deadLetters = await ListAsync(connection, "SELECT event_id FROM dead_letters", r => r.IsDBNull(0) ? (Guid?)null : r.GetGuid(0));
         var done = platforms.SelectMany(p => p.Exported).Select(r => r.EventId).ToHashSet();
         done.UnionWith(deadLetters.OfType<Guid>());
@@ -206,37 +206,34 @@ public static class ExportAudit
     private sealed record DatabaseState(
         List<OutboxEvent> Events, List<Guid> ConfirmedOrders, List<Guid> DeadLetterEventIds, List<string> DeadLetterTypes, int Parked);
 
-    private static async Task<DatabaseState> ReadDatabaseAsync(string connectionString)
+    /// <summary>Reads the tables with plain SQL that PostgreSQL and SQL Server both speak.</summary>
+    private static async Task<DatabaseState> ReadDatabaseAsync(TestDatabase database)
     {
-        var cancellation = TestContext.Current.CancellationToken;
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellation);
-
-        var events = new List<OutboxEvent>();
-        await using (var command = new NpgsqlCommand(
-                         "SELECT event_id, order_id, payload, published_at IS NOT NULL, attempts, last_error FROM outbox_messages ORDER BY id", connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellation))
-        {
-            while (await reader.ReadAsync(cancellation))
+        await using var connection = await database.OpenAsync();
+        var events = await ListAsync(connection,
+            "SELECT event_id, order_id, payload, CASE WHEN published_at IS NULL THEN 0 ELSE 1 END, attempts, last_error FROM outbox_messages ORDER BY id",
+            reader =>
             {
                 using var envelope = JsonDocument.Parse(reader.GetString(2));
-                events.Add(new OutboxEvent(
+                return new OutboxEvent(
                     reader.GetGuid(0), reader.GetGuid(1), envelope.RootElement.GetProperty("payload").GetProperty("sequence").GetInt32(),
-                    reader.GetBoolean(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
-            }
-        }
+                    Convert.ToInt32(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture) == 1, reader.GetInt32(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5));
+            });
 
         var confirmed = await ListAsync(connection, "SELECT id FROM orders WHERE status = 'Confirmed'", r => r.GetGuid(0));
         var deadLetterEvents = await ListAsync(connection, "SELECT event_id FROM dead_letters WHERE event_id IS NOT NULL", r => r.GetGuid(0));
         var deadLetterTypes = await ListAsync(connection, "SELECT error_type FROM dead_letters", r => r.GetString(0));
-        var parked = await ListAsync(connection, "SELECT count(*) FROM parked_messages", r => (int)r.GetInt64(0));
+        var parked = await ListAsync(connection, "SELECT COUNT(*) FROM parked_messages",
+            r => Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
         return new DatabaseState(events, confirmed, deadLetterEvents, deadLetterTypes, parked.Single());
     }
 
-    private static async Task<List<T>> ListAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read)
+    private static async Task<List<T>> ListAsync<T>(DbConnection connection, string sql, Func<DbDataReader, T> read)
     {
         var cancellation = TestContext.Current.CancellationToken;
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         var list = new List<T>();
         while (await reader.ReadAsync(cancellation))

@@ -1,4 +1,5 @@
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Reliability;
 
@@ -14,10 +15,12 @@ public sealed class PlatformFailureTests(KafkaTestBroker broker)
     private const int HangsPerBurst = 3;
     private static readonly TimeSpan FullOutage = TimeSpan.FromSeconds(3);
 
-    [Fact]
-    public async Task PlatformFailingManyCallsWith5xxAndTimeouts_EveryOrderIsExportedOnce_NoneIsDeadLettered()
+    [Theory]
+    [InlineData(DatabaseProvider.Postgres)]
+    [InlineData(DatabaseProvider.SqlServer)]
+    public async Task PlatformFailingManyCallsWith5xxAndTimeouts_EveryOrderIsExportedOnce_NoneIsDeadLettered(DatabaseProvider provider)
     {
-        await using var rig = await ReliabilityRig.CreateAsync(broker);
+        await using var rig = await ReliabilityRig.CreateAsync(broker, provider: provider);
         // A message gets 5 retry budgets (the test default is 1) and the breaker stays open 1 s
         // instead of 5, so the test does not idle; the retry policy itself is the service's own.
         var (app, http) = rig.StartApp(new Dictionary<string, string?>
@@ -52,8 +55,8 @@ public sealed class PlatformFailureTests(KafkaTestBroker broker)
 
         await sending;
         // Keep failing until a good part of the backlog has gone through the failing platform.
-        var events = (await ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms)).Events;
-        await Eventually.Until(() => ExportAudit.ProgressAsync(rig.Database.ConnectionString, rig.Platforms),
+        var events = (await ExportAudit.ProgressAsync(rig.Database, rig.Platforms)).Events;
+        await Eventually.Until(() => ExportAudit.ProgressAsync(rig.Database, rig.Platforms),
             p => p.Handled >= events * 3 / 4, TimeSpan.FromSeconds(180), "three quarters exported through the failing platform");
         var faultLasted = failing.Elapsed;
         platform.Reset();
@@ -70,8 +73,8 @@ public sealed class PlatformFailureTests(KafkaTestBroker broker)
         // Retried calls carry the same Idempotency-Key; a late 200 after a timed-out attempt is absorbed there.
         audit.ShouldKeepThePromise(workload.ConfirmedOrderIds, maxPlatformDuplicateCalls: null);
         ReliabilityReport.Record(ScenarioResult.From(audit,
-            "S5",
-            "External platform failing many calls (5xx, timeouts, a full outage)",
+            ReliabilityReport.IdFor("S5", provider),
+            ReliabilityReport.TitleFor("External platform failing many calls (5xx, timeouts, a full outage)", provider),
             nameof(PlatformFailingManyCallsWith5xxAndTimeouts_EveryOrderIsExportedOnce_NoneIsDeadLettered),
             $"{FailureRate:P0} of calls answered 500/502/503/504 at random, {hung} calls hanging past the 0.5 s attempt timeout, "
                 + $"{FullOutage.TotalSeconds:0} s of nothing but 503; {failedCalls} of {app.Platform.Received.Count} platform calls failed") with

@@ -82,6 +82,13 @@ public static class ReliabilityReport
     private static readonly Lock Gate = new();
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>A scenario's id per database: PostgreSQL keeps the plain id, SQL Server's run is "S4-SQL".</summary>
+    public static string IdFor(string id, OrderExport.Persistence.DatabaseProvider provider) =>
+        provider == OrderExport.Persistence.DatabaseProvider.Postgres ? id : $"{id}-SQL";
+
+    public static string TitleFor(string title, OrderExport.Persistence.DatabaseProvider provider) =>
+        provider == OrderExport.Persistence.DatabaseProvider.Postgres ? title : $"{title} (SQL Server)";
+
     public static void Record(ScenarioResult result)
     {
         if (Environment.GetEnvironmentVariable(Variable) is not { Length: > 0 } path)

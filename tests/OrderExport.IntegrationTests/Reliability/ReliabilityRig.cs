@@ -9,7 +9,8 @@ using OrderExport.Platform;
 namespace OrderExport.IntegrationTests.Reliability;
 
 /// <summary>
-/// Everything one reliability scenario runs on: a fresh PostgreSQL database, a broker (a private
+/// Everything one reliability scenario runs on: a fresh database (PostgreSQL, or SQL Server where
+/// the run has one), a broker (a private
 /// one for faults other tests must not see), the scenario's own topics, optionally a TCP proxy
 /// between the service and the database, and the service's lifetimes (one or more, one after
 /// another, sharing the database and topics). Keeps every lifetime's fake platform record, so the
@@ -25,7 +26,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
 
     private FakePlatformHost? _platformServer;
 
-    private ReliabilityRig(KafkaTestBroker broker, KafkaTestBroker? ownBroker, PostgresDatabase database, TestTopics topics, TcpProxy? proxy)
+    private ReliabilityRig(KafkaTestBroker broker, KafkaTestBroker? ownBroker, TestDatabase database, TestTopics topics, TcpProxy? proxy)
     {
         Broker = broker;
         _ownBroker = ownBroker;
@@ -39,7 +40,9 @@ public sealed class ReliabilityRig : IAsyncDisposable
     /// <summary>The embedded cluster's fault hooks (private broker only).</summary>
     public EmbeddedKafkaCluster Cluster => Broker.Embedded ?? throw new InvalidOperationException("Fault hooks need an embedded broker.");
 
-    public PostgresDatabase Database { get; }
+    public TestDatabase Database { get; }
+
+    public DatabaseProvider Provider => Database.Provider;
 
     public TestTopics Topics { get; }
 
@@ -53,11 +56,18 @@ public sealed class ReliabilityRig : IAsyncDisposable
     /// <param name="sharedBroker">The run's shared broker; null starts a private embedded one.</param>
     /// <param name="sharedPlatform">Every instance exports over HTTP to one platform of the rig's
     /// (needed for <see cref="StartProcess"/>: a killed process's own fake platform dies with it).</param>
-    public static async Task<ReliabilityRig> CreateAsync(KafkaTestBroker? sharedBroker = null, bool databaseProxy = false, bool sharedPlatform = false)
+    /// <param name="provider">The database; SQL Server skips the scenario, saying why, where the run has none.</param>
+    public static async Task<ReliabilityRig> CreateAsync(
+        KafkaTestBroker? sharedBroker = null, bool databaseProxy = false, bool sharedPlatform = false, DatabaseProvider provider = DatabaseProvider.Postgres)
     {
+        if (databaseProxy && provider != DatabaseProvider.Postgres)
+        {
+            throw new ArgumentException("The database proxy speaks to PostgreSQL only.", nameof(databaseProxy));
+        }
+
+        var database = await TestDatabase.CreateAsync(provider);
         var own = sharedBroker is null ? KafkaTestBroker.StartPrivate() : null;
         var broker = sharedBroker ?? own!;
-        var database = await PostgresDatabase.CreateAsync();
         var topics = await broker.CreateTopicsAsync();
         var proxy = databaseProxy ? TcpProxy.ForPostgres(database.ConnectionString) : null;
         var rig = new ReliabilityRig(broker, own, database, topics, proxy);
@@ -77,7 +87,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
     /// </summary>
     public (OrderExportApp App, HttpClient Http) StartApp(IDictionary<string, string?>? overrides = null)
     {
-        var app = new OrderExportApp(Broker, Topics, DatabaseProvider.Postgres, ConnectionString, InstanceSettings(overrides));
+        var app = new OrderExportApp(Broker, Topics, Provider, ConnectionString, InstanceSettings(overrides));
         _running.Add(app);
         var http = app.Start();
         if (_platformServer is null)
@@ -102,7 +112,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
         var settings = InstanceSettings(overrides);
         settings["Logging:LogLevel:OrderExport.Export.ExportConsumer"] = "Information";
         settings["Logging:Console:FormatterOptions:SingleLine"] = "true";
-        var process = ServiceProcess.Start(OrderExportApp.SettingsFor(Broker, Topics, DatabaseProvider.Postgres, ConnectionString, settings));
+        var process = ServiceProcess.Start(OrderExportApp.SettingsFor(Broker, Topics, Provider, ConnectionString, settings));
         _processes.Add(process);
         return process;
     }
@@ -147,7 +157,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
         {
             await Eventually.Until(async () =>
             {
-                var progress = await ExportAudit.ProgressAsync(Database.ConnectionString, _platforms);
+                var progress = await ExportAudit.ProgressAsync(Database, _platforms);
                 if (history.Count == 0 || clock.Elapsed - sampled >= TimeSpan.FromSeconds(15))
                 {
                     sampled = clock.Elapsed;
@@ -177,7 +187,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
             $"[{tp.Partition.Value}] committed {committed.Single(c => c.Partition == tp.Partition).Offset} of {probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High}"));
     }
 
-    public Task<AuditResult> AuditAsync() => ExportAudit.TakeAsync(Database.ConnectionString, _platforms, Broker, Topics);
+    public Task<AuditResult> AuditAsync() => ExportAudit.TakeAsync(Database, _platforms, Broker, Topics);
 
     public async ValueTask DisposeAsync()
     {
