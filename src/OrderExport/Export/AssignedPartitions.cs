@@ -11,6 +11,7 @@ internal sealed partial class AssignedPartitions(
     ConsumerProgress progress, int queuePerPartition, Func<TopicPartition, PartitionProgress, PartitionWork> start, ILogger logger)
 {
     private static readonly TimeSpan CommittedTimeout = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(30);
 
     private readonly Dictionary<TopicPartition, PartitionWork> _work = [];
     private readonly Dictionary<TopicPartition, ConsumeResult<byte[], byte[]>> _held = [];
@@ -23,9 +24,10 @@ internal sealed partial class AssignedPartitions(
         var partition = result.TopicPartition;
         if (_held.ContainsKey(partition))
         {
-            // Fetched before the pause took hold (librdkafka should not hand it out): read it
-            // again after the held record, rather than queue it ahead of that one.
-            consumer.Seek(result.TopicPartitionOffset);
+            // Fetched before the pause took hold (librdkafka should not hand it out): read the
+            // partition again from right after the held record (the same point however often this
+            // happens), rather than queue this one ahead of it.
+            consumer.Seek(new TopicPartitionOffset(partition, _held[partition].Offset.Value + 1));
             return;
         }
 
@@ -88,9 +90,16 @@ internal sealed partial class AssignedPartitions(
 
         foreach (var work in stopping)
         {
-            // Work never faults (see PartitionWork); this only waits for it.
-            ((IAsyncResult)work.Work).AsyncWaitHandle.WaitOne();
-            work.Dispose();
+            // Work never faults (see PartitionWork). Its records in hand stop at the grace, unless a
+            // handler ignores cancellation: then the rebalance goes on without it, rather than hang.
+            if (((IAsyncResult)work.Work).AsyncWaitHandle.WaitOne(grace + StopMargin))
+            {
+                work.Dispose();
+            }
+            else
+            {
+                LogStopTimedOut(work.Progress.Snapshot().Partition, grace + StopMargin);
+            }
         }
     }
 
@@ -127,6 +136,9 @@ internal sealed partial class AssignedPartitions(
                 consumer.GetWatermarkOffsets(partition).High.Value, committed.GetValueOrDefault(partition, Offset.Unset.Value));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}'s work did not stop within {Timeout}; going on without it (its unstored records are re-delivered)")]
+    private partial void LogStopTimedOut(int partition, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committed offsets unknown for now ({KafkaErrorCode}: {KafkaReason}); the lag of idle partitions waits for them")]
     private partial void LogCommittedUnknown(ErrorCode kafkaErrorCode, string kafkaReason);

@@ -46,30 +46,34 @@ public sealed class ConsumerProgress
         var key = Encoding.UTF8.GetBytes(orderId.ToString());
         foreach (var partition in _partitions.Values)
         {
-            if (partition.OffsetOf(key) is not { } offset)
+            if (partition.RecordOf(key) is not { } record)
             {
                 continue;
             }
 
             var state = partition.Snapshot();
-            var published = $"Published to partition {state.Partition} @ offset {offset}";
+            var published = $"Published to partition {state.Partition} @ offset {record.Offset}";
+            if (record.InHandFor is { } inHand)
+            {
+                // Its own record is being handled: its own retries, not another order's.
+                return $"{published}; being exported for {Seconds(inHand)}{Failing(record.Retries, record.LastError)}";
+            }
+
             if (state.OldestUnfinished is not { } head)
             {
                 return null;
             }
 
-            var failing = state.Retries > 0 ? $"; record retried {state.Retries} times, last: {state.LastError}" : "";
-            if (head.Offset == offset)
-            {
-                return $"{published}; being exported for {Seconds(head.Age)}{failing}";
-            }
-
+            // Waiting its turn: where the partition is.
             var how = state.IsStalled(stallAfter) ? "stuck" : "working";
-            return $"{published}; the partition is {how} at offset {head.Offset} (order {head.OrderKey}) for {Seconds(state.SinceProgress)}{failing}";
+            return $"{published}; the partition is {how} at offset {head.Offset} (order {head.OrderKey}) "
+                + $"for {Seconds(state.SinceProgress)}{Failing(state.Retries, state.LastError)}";
         }
 
         return null;
     }
+
+    private static string Failing(int retries, string? lastError) => retries > 0 ? $"; record retried {retries} times, last: {lastError}" : "";
 
     internal static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.#} s");
 }

@@ -108,7 +108,8 @@ internal sealed class PartitionProgress(int partition, TimeProvider time)
         }
     }
 
-    public long? OffsetOf(byte[] key)
+    /// <summary>The key's (order's) first unfinished record: where it is, how long in hand, how it fails; null when none.</summary>
+    public RecordState? RecordOf(byte[] key)
     {
         lock (_lock)
         {
@@ -116,7 +117,7 @@ internal sealed class PartitionProgress(int partition, TimeProvider time)
             {
                 if (record.Key is not null && record.Key.AsSpan().SequenceEqual(key))
                 {
-                    return offset;
+                    return new RecordState(offset, record.StartedAt is { } started ? time.GetElapsedTime(started) : null, record.Retries, record.LastError);
                 }
             }
 
@@ -160,3 +161,6 @@ internal sealed class PartitionProgress(int partition, TimeProvider time)
         public string? LastError { get; set; }
     }
 }
+
+/// <summary>One unfinished record: its offset, how long it has been handled (null while it waits), its retries and last error.</summary>
+internal sealed record RecordState(long Offset, TimeSpan? InHandFor, int Retries, string? LastError);

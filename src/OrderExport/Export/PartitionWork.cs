@@ -27,7 +27,8 @@ internal sealed class PartitionWork : IDisposable
 
     // A key with a record in hand, and that key's records waiting behind it, in offset order.
     private readonly Dictionary<string, Queue<ConsumeResult<byte[], byte[]>>> _lanes = [];
-    private readonly List<Task> _running = [];
+    // The lanes running now (each removes itself when it ends).
+    private readonly HashSet<Task> _running = [];
 
     public PartitionWork(TopicPartition partition, PartitionProgress progress, int capacity, int maxInFlight,
         Func<ConsumeResult<byte[], byte[]>, CancellationToken, Task> handle, Action<TopicPartitionOffset> store, Action<Exception> fail,
@@ -91,16 +92,33 @@ internal sealed class PartitionWork : IDisposable
                     }
 
                     await _slots.WaitAsync(_stopped.Token);
+                    var lane = RunLaneAsync(key, record);
                     lock (_lock)
                     {
-                        _running.Add(RunLaneAsync(key, record));
+                        _running.Add(lane);
                     }
+
+                    _ = lane.ContinueWith(
+                        ended =>
+                        {
+                            lock (_lock)
+                            {
+                                _running.Remove(ended);
+                            }
+                        },
+                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
             }
         }
         catch (OperationCanceledException) when (_stopped.IsCancellationRequested)
         {
             // Stopped: what was not started is not stored, so the partition's next owner gets it.
+        }
+        catch (Exception ex)
+        {
+            // An offset the partition should not deliver (see OffsetTracker), or a bug: the poll
+            // loop stops the consumer rather than let this partition sit paused and look alive.
+            _fail(ex);
         }
 
         Task[] lanes;

@@ -18,21 +18,11 @@ internal sealed class PipelineHealthCheck(
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        // Bounded like the database check: a brown-out must not hang the readiness probe.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Value.CheckTimeout);
-        await using var scope = scopes.CreateAsyncScope();
-        var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(timeout.Token);
-        var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, timeout.Token);
-        var age = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
         var stallAfter = options.Value.ConsumerStallAfter;
         var partitions = consumer.Snapshot();
+        var problems = new List<string>();
         var data = new Dictionary<string, object>
         {
-            ["outboxPending"] = pending,
-            ["outboxOldestPendingAgeSeconds"] = Math.Round(age.TotalSeconds, 1),
-            ["unresolvedDeadLetters"] = unresolved,
             ["consumerPartitions"] = partitions.Select(p => new
             {
                 partition = p.Partition,
@@ -48,18 +38,37 @@ internal sealed class PipelineHealthCheck(
             }).ToList(),
         };
 
-        var problems = new List<string>();
-        if (age > options.Value.OutboxMaxAge)
+        try
         {
-            problems.Add($"oldest unpublished outbox row is {age.TotalSeconds:0.#} s old (limit {options.Value.OutboxMaxAge.TotalSeconds:0.#} s)");
+            // Bounded like the database check: a brown-out must not hang the readiness probe.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.CheckTimeout);
+            await using var scope = scopes.CreateAsyncScope();
+            var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore>().BacklogAsync(timeout.Token);
+            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
+            var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, timeout.Token);
+            var age = oldest is { } o ? time.GetUtcNow().UtcDateTime - o : TimeSpan.Zero;
+            data["outboxPending"] = pending;
+            data["outboxOldestPendingAgeSeconds"] = Math.Round(age.TotalSeconds, 1);
+            data["unresolvedDeadLetters"] = unresolved;
+            if (age > options.Value.OutboxMaxAge)
+            {
+                problems.Add($"oldest unpublished outbox row is {age.TotalSeconds:0.#} s old (limit {options.Value.OutboxMaxAge.TotalSeconds:0.#} s)");
+            }
+
+            if (unresolved > 0)
+            {
+                problems.Add($"{unresolved} unresolved dead letter(s) wait for an operator");
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The database check says the database is down; the consumer's part below still holds,
+            // and is exactly what an operator needs during an outage.
+            problems.Add($"outbox and dead letters unknown: {DatabaseUnavailable.Reason(ex)}");
         }
 
-        problems.AddRange(partitions.Where(p => p.IsStalled(stallAfter)).Select(p => p.Describe(stallAfter)));
-        if (unresolved > 0)
-        {
-            problems.Add($"{unresolved} unresolved dead letter(s) wait for an operator");
-        }
-
+        problems.InsertRange(0, partitions.Where(p => p.IsStalled(stallAfter)).Select(p => p.Describe(stallAfter)));
         return problems.Count == 0
             ? HealthCheckResult.Healthy("pipeline flowing", data)
             : HealthCheckResult.Degraded(string.Join("; ", problems), data: data);

@@ -96,6 +96,9 @@ public sealed class SchemaMigrator(IServiceScopeFactory scopes, SqlDialect diale
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
+        // No command timeout: waiting for another instance's migration, or building an index on a
+        // large table, may take longer than a query's 30 s; the host's stop still cancels it.
+        command.CommandTimeout = 0;
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

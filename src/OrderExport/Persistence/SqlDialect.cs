@@ -162,9 +162,14 @@ public sealed class SqlServerDialect : SqlDialect
 
     public override DatabaseProvider Provider => DatabaseProvider.SqlServer;
 
-    // A session lock, so it spans the scripts' own transactions; waits as long as another instance migrates.
-    public override string BeforeMigrationSql =>
-        $"EXEC sp_getapplock @Resource = N'{MigrationLock}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = -1;";
+    // A session lock, so it spans the scripts' own transactions; waits as long as another instance
+    // migrates. sp_getapplock reports a refusal (deadlock victim, cancelled) in its return code, not
+    // as an error: without the THROW, the scripts would run unlocked.
+    public override string BeforeMigrationSql => $"""
+        DECLARE @granted int;
+        EXEC @granted = sp_getapplock @Resource = N'{MigrationLock}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = -1;
+        IF @granted < 0 THROW 51000, N'The schema migration lock was not granted.', 1;
+        """;
 
     public override string AfterMigrationSql =>
         $"EXEC sp_releaseapplock @Resource = N'{MigrationLock}', @LockOwner = N'Session';";

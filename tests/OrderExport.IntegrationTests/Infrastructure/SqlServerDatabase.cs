@@ -34,7 +34,12 @@ public sealed class SqlServerDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        SqlConnection.ClearAllPools();
+        // This database's pool only: other tests run in parallel on their own databases.
+        using (var own = new SqlConnection(ConnectionString))
+        {
+            SqlConnection.ClearPool(own);
+        }
+
         await using var connection = new SqlConnection(_adminConnectionString);
         await connection.OpenAsync();
         await using var drop = new SqlCommand(

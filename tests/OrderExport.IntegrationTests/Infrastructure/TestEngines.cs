@@ -20,6 +20,7 @@ public static class TestEngines
     private static readonly Lazy<EngineSelection> LazySelection = new(() => EngineSelection.Select(TestSettings.Get, DockerProbe.Problem()));
     private static readonly Lazy<Task<PostgreSqlContainer>> PostgresContainer = new(() => StartAsync(new PostgreSqlBuilder(PostgresImage).Build()));
     private static readonly Lazy<Task<MsSqlContainer>> SqlServerContainer = new(() => StartAsync(new MsSqlBuilder(SqlServerImage).Build()));
+    private static readonly Lazy<Task<KafkaContainer>> KafkaContainer = new(() => StartAsync(new KafkaBuilder(KafkaImage).Build()));
 
     public static EngineSelection Selection => LazySelection.Value;
 
@@ -27,7 +28,8 @@ public static class TestEngines
     public static string? KafkaBootstrapServers() => Selection.Kafka switch
     {
         EngineSource.External => TestSettings.Get(TestSettings.KafkaVariable),
-        EngineSource.Container => StartAsync(new KafkaBuilder(KafkaImage).Build()).GetAwaiter().GetResult().GetBootstrapAddress(),
+        // Called by the run's broker fixture, once; a second caller gets the same container.
+        EngineSource.Container => KafkaContainer.Value.GetAwaiter().GetResult().GetBootstrapAddress(),
         _ => null,
     };
 
@@ -70,10 +72,19 @@ public static class TestEngines
     {
         private const string DefaultSocket = "/var/run/docker.sock";
 
+        /// <summary>The first socket that exists: the system one, Docker Desktop's, rootless Docker's; else the system one.</summary>
+        private static string DefaultSocketHere()
+        {
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            var runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+            string[] candidates = [DefaultSocket, Path.Combine(home, ".docker/run/docker.sock"), .. runtime is null ? Array.Empty<string>() : [Path.Combine(runtime, "docker.sock")]];
+            return candidates.FirstOrDefault(File.Exists) ?? DefaultSocket;
+        }
+
         public static string? Problem()
         {
             var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
-            var socket = host is null ? DefaultSocket : host.StartsWith("unix://", StringComparison.Ordinal) ? host["unix://".Length..] : null;
+            var socket = host is null ? DefaultSocketHere() : host.StartsWith("unix://", StringComparison.Ordinal) ? host["unix://".Length..] : null;
             if (socket is not null && !File.Exists(socket))
             {
                 return $"no Docker socket at {socket}";

@@ -147,12 +147,15 @@ public sealed class OutboxRelayTests(KafkaTestBroker broker)
         unpublished.ShouldBe(0);
     }
 
-    [Fact]
-    public async Task PublishedRows_AreDeletedAfterRetention()
+    [Theory]
+    [InlineData(DatabaseProvider.Postgres)]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
+    public async Task PublishedRows_AreDeletedAfterRetention(DatabaseProvider provider)
     {
-        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var database = await TestDatabase.CreateAsync(provider);
         var topics = await broker.CreateTopicsAsync();
-        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString,
+        await using var app = new OrderExportApp(broker, topics, provider, database.ConnectionString,
             new Dictionary<string, string?> { ["Outbox:Retention"] = "00:00:00", ["Outbox:CleanupInterval"] = "00:00:01" });
         var orders = new OrdersClient(app.Start());
 

@@ -99,6 +99,7 @@ public sealed class ConsumerProgressTests
         var partition = progress.Assigned(1);
         partition.Fetched(0, Key(OrderA));
         partition.Fetched(5, Key(OrderB));
+        partition.Started(0);
         for (var i = 0; i < 14; i++)
         {
             partition.Failed(0, new IOException("broken pipe"));
@@ -115,6 +116,25 @@ public sealed class ConsumerProgressTests
 
         partition.Finished(5);
         progress.ExplainWait(OrderB, StallAfter).ShouldBeNull("finished");
+    }
+
+    [Fact]
+    public void AnOrderInHand_IsExplainedByItsOwnRecord_NotByAnotherOrdersFailures()
+    {
+        // Orders side by side: A is stuck at the partition's head, B is in hand in its own lane.
+        var (progress, time, _) = Arrange();
+        var partition = progress.Assigned(0);
+        partition.Fetched(0, Key(OrderA));
+        partition.Fetched(1, Key(OrderB));
+        partition.Started(0);
+        partition.Failed(0, new IOException("broken pipe"));
+        time.Advance(TimeSpan.FromSeconds(10));
+        partition.Started(1);
+        partition.Failed(1, new TimeoutException("platform timeout"));
+        time.Advance(TimeSpan.FromSeconds(3));
+
+        progress.ExplainWait(OrderB, StallAfter).ShouldBe(
+            "Published to partition 0 @ offset 1; being exported for 3 s; record retried 1 times, last: TimeoutException: platform timeout");
     }
 
     [Fact]

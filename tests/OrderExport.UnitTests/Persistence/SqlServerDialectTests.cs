@@ -60,9 +60,10 @@ public sealed class SqlServerDialectTests
     }
 
     [Fact]
-    public void MigrationLock_IsASessionApplicationLock_TakenAndReleased()
+    public void MigrationLock_IsASessionApplicationLock_TakenAndReleased_AndARefusalFails()
     {
-        Dialect.BeforeMigrationSql.ShouldContain("sp_getapplock");
+        Dialect.BeforeMigrationSql.ShouldContain("EXEC @granted = sp_getapplock");
+        Dialect.BeforeMigrationSql.ShouldContain("IF @granted < 0 THROW");
         Dialect.BeforeMigrationSql.ShouldContain("@LockOwner = N'Session'");
         Dialect.AfterMigrationSql.ShouldContain("sp_releaseapplock");
     }
@@ -104,14 +105,14 @@ public sealed class SqlServerDialectTests
     private static IList<ParseError> ParseErrors(string sql)
     {
         using var reader = new StringReader(sql);
-        new TSql170Parser(initialQuotedIdentifiers: true).Parse(reader, out var errors);
+        new TSql160Parser(initialQuotedIdentifiers: true).Parse(reader, out var errors);
         return errors;
     }
 
     private static TSqlScript Parse(string sql)
     {
         using var reader = new StringReader(sql);
-        var fragment = new TSql170Parser(initialQuotedIdentifiers: true).Parse(reader, out var errors);
+        var fragment = new TSql160Parser(initialQuotedIdentifiers: true).Parse(reader, out var errors);
         errors.ShouldBeEmpty();
         return (TSqlScript)fragment;
     }
