@@ -5,6 +5,7 @@ using OrderExport.Api;
 using OrderExport.Export;
 using OrderExport.Health;
 using OrderExport.Persistence;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Orders;
 
@@ -57,7 +58,7 @@ public static class OrdersApi
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ConfirmOrder(
-        ConfirmOrderRequest request, OrderExportDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        ConfirmOrderRequest request, OrderExportDbContext db, TimeProvider time, OrderExportMetrics metrics, CancellationToken cancellationToken)
     {
         var orderId = request.OrderId!.Value;
         for (var attempt = 1; ; attempt++)
@@ -73,6 +74,7 @@ public static class OrdersApi
                 if (order.Confirm(time.GetUtcNow().UtcDateTime))
                 {
                     await db.SaveChangesAsync(cancellationToken);
+                    metrics.OrderConfirmed();
                 }
 
                 return TypedResults.Ok(OrderResponse.From(order, await ExportStatusOf(db, order, cancellationToken)));

@@ -27,10 +27,22 @@ internal sealed class PlatformAttemptHandler(OrderExportMetrics metrics) : Deleg
                 .SetTag("orderexport.attempt", call.Attempts);
         }
 
+        var startedAt = TimeProvider.System.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
+        void Observed(string status)
+        {
+            metrics.PlatformAttempt(status);
+            if (call is not null)
+            {
+                metrics.PlatformAttemptObserved?.Invoke(new PlatformAttemptRecord(call.Request.OrderId, call.Request.EventId, call.Attempts, status,
+                    Stopwatch.GetElapsedTime(started), startedAt, activity?.TraceId.ToString() ?? Activity.Current?.TraceId.ToString()));
+            }
+        }
+
         try
         {
             var response = await base.SendAsync(request, cancellationToken);
-            metrics.PlatformAttempt(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+            Observed(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
             activity?.SetTag("http.response.status_code", (int)response.StatusCode);
             if (!response.IsSuccessStatusCode)
             {
@@ -42,13 +54,13 @@ internal sealed class PlatformAttemptHandler(OrderExportMetrics metrics) : Deleg
         catch (OperationCanceledException)
         {
             // The attempt timeout cancels the request; shutdown does too, but then nobody reads the metric.
-            metrics.PlatformAttempt("timeout");
+            Observed("timeout");
             activity?.SetStatus(ActivityStatusCode.Error, "timeout");
             throw;
         }
         catch (HttpRequestException)
         {
-            metrics.PlatformAttempt("error");
+            Observed("error");
             activity?.SetStatus(ActivityStatusCode.Error, "connection error");
             throw;
         }
