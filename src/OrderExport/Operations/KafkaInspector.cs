@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Options;
+using OrderExport.Export;
 using OrderExport.Messaging;
 
 namespace OrderExport.Operations;
@@ -13,10 +14,15 @@ namespace OrderExport.Operations;
 /// One admin client and one watermark consumer (which never joins a group), made on first use.
 /// Answers are kept for a second, so many open pages cost the broker no more than one.
 /// </summary>
-public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOptions> options) : IDisposable
+public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOptions> options, ConsumerProgress consumer) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(1);
+
+    /// <summary>A call that failed is not asked again for this long (the mock cluster takes the full timeout to fail DescribeCluster).</summary>
+    private static readonly TimeSpan RetryFailedAfter = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<string, (string Error, DateTime Until)> _failed = [];
 
     private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig
     {
@@ -54,7 +60,7 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
     private async Task<KafkaView> InspectAsync()
     {
         var kafka = options.Value;
-        var cluster = await Panel(DescribeClusterAsync);
+        var cluster = await Panel("DescribeCluster", DescribeClusterAsync);
         Metadata? metadata = null;
         var topics = new List<TopicView>();
         try
@@ -82,7 +88,8 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
 
         var main = topics.FirstOrDefault(t => t.Name == kafka.Topic)?.Partitions;
         var group = await GroupAsync(kafka.ConsumerGroup, kafka.Topic, main);
-        return new KafkaView(connection.BootstrapServers, connection.IsEmbedded, cluster, topics, group);
+        var assigned = consumer.Snapshot().Select(p => p.Partition).ToList();
+        return new KafkaView(connection.BootstrapServers, connection.IsEmbedded, cluster, topics, group, assigned);
     }
 
     private async Task<ClusterView> DescribeClusterAsync()
@@ -104,17 +111,18 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
         string? error = null;
         foreach (var partition in topic.Partitions.OrderBy(p => p.PartitionId))
         {
-            long? end = null;
+            long? end = null, start = null;
             try
             {
-                end = _watermarks.Value.QueryWatermarkOffsets(new TopicPartition(name, partition.PartitionId), Timeout).High.Value;
+                var watermarks = _watermarks.Value.QueryWatermarkOffsets(new TopicPartition(name, partition.PartitionId), Timeout);
+                (start, end) = (watermarks.Low.Value, watermarks.High.Value);
             }
             catch (KafkaException ex)
             {
                 error = $"End offsets unknown: {ex.Error.Reason}";
             }
 
-            partitions.Add(new PartitionView(partition.PartitionId, partition.Leader, partition.Replicas.Length, end));
+            partitions.Add(new PartitionView(partition.PartitionId, partition.Leader, partition.Replicas.Length, start, end));
         }
 
         return new TopicView(name, partitions, error);
@@ -122,7 +130,7 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
 
     private async Task<GroupView> GroupAsync(string groupId, string topic, IReadOnlyList<PartitionView>? partitions)
     {
-        var description = await Panel(async () =>
+        var description = await Panel("DescribeConsumerGroups", async () =>
         {
             var result = await _admin.Value.DescribeConsumerGroupsAsync([groupId], new DescribeConsumerGroupsOptions { RequestTimeout = Timeout });
             var group = result.ConsumerGroupDescriptions.Single();
@@ -136,7 +144,7 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
                     [.. m.Assignment.TopicPartitions.Select(tp => new AssignedPartition(tp.Topic, tp.Partition.Value))]))]);
         });
 
-        var offsets = await Panel(async () =>
+        var offsets = await Panel("ListConsumerGroupOffsets", async () =>
         {
             if (partitions is null)
             {
@@ -150,7 +158,9 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
             return (IReadOnlyList<GroupOffsetView>)[.. partitions.Select(p =>
             {
                 long? at = committed.TryGetValue(p.Partition, out var c) && c >= 0 ? c : null;
-                long? lag = at is { } a && p.EndOffset is { } end ? Math.Max(0, end - a) : null;
+                // Nothing committed on an empty partition: nothing to consume, so no lag either.
+                long? lag = at is { } a && p.EndOffset is { } end ? Math.Max(0, end - a)
+                    : at is null && p.EndOffset is { } e && e == p.StartOffset ? 0 : null;
                 return new GroupOffsetView(topic, p.Partition, at, p.EndOffset, lag);
             })];
         });
@@ -158,20 +168,31 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
         return new GroupView(groupId, description, offsets);
     }
 
-    private static async Task<Panel<T>> Panel<T>(Func<Task<T>> call)
+    private async Task<Panel<T>> Panel<T>(string name, Func<Task<T>> call)
     {
+        if (_failed.TryGetValue(name, out var failed) && DateTime.UtcNow < failed.Until)
+        {
+            return new Panel<T>(default, failed.Error);
+        }
+
+        string error;
         try
         {
-            return new Panel<T>(await call(), null);
+            var data = await call();
+            _failed.Remove(name);
+            return new Panel<T>(data, null);
         }
         catch (KafkaException ex)
         {
-            return new Panel<T>(default, $"The broker did not answer: {ex.Error.Reason} ({ex.Error.Code})");
+            error = $"{name}: the broker did not answer: {ex.Error.Reason} ({ex.Error.Code})";
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or NotSupportedException)
         {
-            return new Panel<T>(default, $"Not available: {ex.Message}");
+            error = $"{name}: not available: {ex.Message}";
         }
+
+        _failed[name] = (error, DateTime.UtcNow + RetryFailedAfter);
+        return new Panel<T>(default, error);
     }
 
     public void Dispose()
@@ -193,7 +214,10 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
 /// <summary>A panel's data, or, when the broker could not answer, why (in words; the page shows it).</summary>
 public sealed record Panel<T>(T? Data, string? Error);
 
-public sealed record KafkaView(string BootstrapServers, bool Embedded, Panel<ClusterView> Cluster, IReadOnlyList<TopicView> Topics, GroupView Group);
+/// <summary><see cref="ThisInstancePartitions"/>: what this instance's consumer owns, from the consumer itself (not the broker).</summary>
+public sealed record KafkaView(
+    string BootstrapServers, bool Embedded, Panel<ClusterView> Cluster, IReadOnlyList<TopicView> Topics, GroupView Group,
+    IReadOnlyList<int> ThisInstancePartitions);
 
 public sealed record ClusterView(string? ClusterId, int? ControllerId, IReadOnlyList<BrokerView> Brokers);
 
@@ -202,7 +226,8 @@ public sealed record BrokerView(int Id, string Host, int Port);
 /// <summary>A topic with each partition's end offset (high watermark); <see cref="Error"/> says what is missing.</summary>
 public sealed record TopicView(string Name, IReadOnlyList<PartitionView>? Partitions, string? Error);
 
-public sealed record PartitionView(int Partition, int Leader, int Replicas, long? EndOffset);
+/// <summary>A partition with its start (low watermark) and end (high watermark) offsets.</summary>
+public sealed record PartitionView(int Partition, int Leader, int Replicas, long? StartOffset, long? EndOffset);
 
 public sealed record GroupView(string GroupId, Panel<GroupDescriptionView> Description, Panel<IReadOnlyList<GroupOffsetView>> Offsets);
 

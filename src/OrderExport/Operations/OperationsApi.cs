@@ -69,12 +69,13 @@ public static class OperationsApi
         var report = await health.CheckHealthAsync(c => c.Tags.Contains(HealthEndpoints.ReadyTag), cancellationToken);
         var unresolved = await db.DeadLetters.CountAsync(d => d.Status == DeadLetterStatus.Unresolved, cancellationToken);
         var partitions = consumer.Snapshot();
-        long? lag = partitions.Count > 0 && partitions.All(p => p.Lag is not null) ? partitions.Sum(p => p.Lag!.Value) : null;
+        var lag = partitions.Sum(p => p.Lag ?? 0);
+        var lagUnknown = partitions.Count(p => p.Lag is null);
         return TypedResults.Ok(new OverviewResponse(
             time.GetUtcNow(),
             rates.History(),
             new OutboxBacklog(metrics.OutboxPending, metrics.OutboxOldestPendingAge.TotalSeconds),
-            new ConsumerLag(lag, [.. partitions.Select(p => new ConsumerPartitionLag(p.Partition, p.Lag, p.Unfinished, p.Retries, p.LastError))]),
+            new ConsumerLag(lag, lagUnknown, [.. partitions.Select(p => new ConsumerPartitionLag(p.Partition, p.Lag, p.Unfinished, p.Retries, p.LastError))]),
             unresolved,
             new Readiness(report.Status.ToString(),
                 [.. report.Entries.Select(e => new ReadinessCheck(e.Key, e.Value.Status.ToString(), e.Value.Description))])));
@@ -138,8 +139,8 @@ public sealed record OverviewResponse(
 /// <summary>Sampled every Health:SampleInterval by the outbox monitor.</summary>
 public sealed record OutboxBacklog(long Pending, double OldestAgeSeconds);
 
-/// <summary>This instance's partitions; <see cref="Total"/> is null until every one of them knows its lag.</summary>
-public sealed record ConsumerLag(long? Total, IReadOnlyList<ConsumerPartitionLag> Partitions);
+/// <summary>This instance's partitions: <see cref="Total"/> over those that know their lag, <see cref="UnknownPartitions"/> not fetched yet.</summary>
+public sealed record ConsumerLag(long Total, int UnknownPartitions, IReadOnlyList<ConsumerPartitionLag> Partitions);
 
 public sealed record ConsumerPartitionLag(int Partition, long? Lag, int Unfinished, int Retries, string? LastError);
 

@@ -51,7 +51,8 @@ public sealed record OrderJourney(OrderSummary Order, IReadOnlyList<JourneyStep>
             var handled = inbox.FirstOrDefault(i => i.EventId == message.EventId);
             var eventDeadLetters = deadLetters.Where(d => d.EventId == message.EventId).ToList();
             steps.Add(handled is not null
-                ? new("Consumed", StepState.Done, handled.HandledAtUtc, $"handled, outcome {handled.Outcome}", traceId, traceNote)
+                ? new("Consumed", StepState.Done, null, $"fetched and handled, outcome {handled.Outcome} recorded at {handled.HandledAtUtc:O}",
+                    traceId, "the time the consumer fetched it is not recorded")
                 : eventDeadLetters.Count > 0
                     ? new("Consumed", StepState.Done, eventDeadLetters[0].FirstFailureAtUtc, "consumed and failed (see the dead letter)", traceId, traceNote)
                     : message.PublishedAtUtc is null
