@@ -1,0 +1,75 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OrderExport.Operations;
+using OrderExport.Telemetry;
+
+namespace OrderExport.UnitTests.Operations;
+
+/// <summary>What the operations page keeps in memory stays bounded and says what it counted.</summary>
+public sealed class OperationsMemoryTests
+{
+    [Fact]
+    public void TheRateHistory_CountsEachSecondsGain_AndKeepsTheLastFiveMinutesOldestFirst()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        var rates = new PipelineRates(metrics, time);
+
+        metrics.OrderConfirmed();
+        metrics.OrderConfirmed();
+        metrics.Handled("exported");
+        metrics.Handled("duplicate");
+        rates.Sample();
+        metrics.Handled("replayed");
+        time.Advance(TimeSpan.FromSeconds(1));
+        rates.Sample();
+
+        rates.History().Select(r => (r.Confirmed, r.Exported)).ShouldBe([(2L, 1L), (0L, 1L)]);
+
+        for (var i = 0; i < PipelineRates.Capacity + 10; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            rates.Sample();
+        }
+
+        var history = rates.History();
+        history.Count.ShouldBe(PipelineRates.Capacity);
+        history.Select(r => r.At).ShouldBeInOrder();
+        history[^1].At.ShouldBe(time.GetUtcNow());
+    }
+
+    [Fact]
+    public void TheAttemptLog_KeepsTheLatestAttemptsOfTheLatestOrders()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
+        var log = new PlatformAttemptLog(metrics);
+        var first = Guid.NewGuid();
+
+        for (var attempt = 1; attempt <= PlatformAttemptLog.MaxAttemptsPerOrder + 5; attempt++)
+        {
+            metrics.PlatformAttemptObserved!(Attempt(first, attempt));
+        }
+
+        log.For(first).Select(a => a.Attempt).ShouldBe(Enumerable.Range(6, PlatformAttemptLog.MaxAttemptsPerOrder));
+
+        for (var i = 0; i < PlatformAttemptLog.MaxOrders; i++)
+        {
+            log.Add(Attempt(Guid.NewGuid(), 1));
+        }
+
+        log.For(first).ShouldBeEmpty("the oldest order is forgotten first");
+    }
+
+    [Theory]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736")]
+    [InlineData(null, null)]
+    [InlineData("garbage", null)]
+    public void TheTraceId_IsTheTraceparentsSecondField(string? traceParent, string? traceId) =>
+        OrderJourney.TraceId(traceParent).ShouldBe(traceId);
+
+    private static PlatformAttemptRecord Attempt(Guid orderId, int attempt) =>
+        new(orderId, Guid.NewGuid(), attempt, "503", TimeSpan.FromMilliseconds(5), DateTimeOffset.UnixEpoch, null);
+}
