@@ -37,15 +37,15 @@ public static class OperationsApi
     {
         services.AddSingleton<PipelineRates>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineRates>());
-        services.AddSingleton<PlatformAttemptLog>();
+        services.AddSingleton<OrderActivityLog>();
         services.AddSingleton<KafkaInspector>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
     {
-        // Made now, so it hears the platform attempts from the first one on.
-        app.ServiceProvider.GetRequiredService<PlatformAttemptLog>();
+        // Made now, so it hears the fetches and platform attempts from the first one on.
+        app.ServiceProvider.GetRequiredService<OrderActivityLog>();
 
         app.MapGet("/", () => TypedResults.Redirect(PagePath)).ExcludeFromDescription();
         app.MapGet(PagePath, () => PageAsset("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
@@ -97,7 +97,7 @@ public static class OperationsApi
     }
 
     public static async Task<Results<Ok<OrderJourney>, ProblemHttpResult>> Journey(
-        Guid id, OrderExportDbContext db, PlatformAttemptLog attempts, ConsumerProgress consumer, IOptions<HealthOptions> health,
+        Guid id, OrderExportDbContext db, OrderActivityLog activity, ConsumerProgress consumer, IOptions<HealthOptions> health,
         CancellationToken cancellationToken)
     {
         var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, cancellationToken);
@@ -111,7 +111,7 @@ public static class OperationsApi
         var inbox = await db.InboxMessages.AsNoTracking().Where(i => eventIds.Contains(i.EventId)).ToListAsync(cancellationToken);
         var deadLetters = await db.DeadLetters.AsNoTracking().Where(d => d.OrderId == id).OrderBy(d => d.Id).ToListAsync(cancellationToken);
         var waiting = consumer.ExplainWait(id, health.Value.ConsumerStallAfter);
-        return TypedResults.Ok(OrderJourney.Build(order, outbox, inbox, deadLetters, attempts.For(id), waiting));
+        return TypedResults.Ok(OrderJourney.Build(order, outbox, inbox, deadLetters, activity.Fetched(id), activity.Attempts(id), waiting));
     }
 
     /// <summary>An embedded page file, sent with the page's security headers.</summary>

@@ -14,13 +14,18 @@ namespace OrderExport.Operations;
 /// </summary>
 public sealed record OrderJourney(OrderSummary Order, IReadOnlyList<JourneyStep> Steps)
 {
-    private const string AttemptLogNote = "the attempt log is this instance's memory since it started (last "
-        + "2000 orders); a restart or another replica's attempts are not in it";
+    private const string MemoryNote = "from this instance's memory since it started (its last 2000 orders); "
+        + "a restart or another replica's work is not in it";
 
     internal static OrderJourney Build(
         Order order, IReadOnlyList<OutboxMessage> outbox, IReadOnlyList<InboxMessage> inbox, IReadOnlyList<DeadLetter> deadLetters,
-        IReadOnlyList<PlatformAttemptRecord> attempts, string? waiting)
+        IReadOnlyList<FetchedRecord> fetched, IReadOnlyList<PlatformAttemptRecord> attempts, string? waiting)
     {
+        // The service stores no partition or offset for a published record; this instance's consumer saw some.
+        var positions = fetched.Count == 0
+            ? "partition and offset not recorded (this instance's consumer has not fetched a record of this order)"
+            : "this order's records as this instance's consumer fetched them: "
+              + string.Join("; ", fetched.Select(f => $"partition {f.Partition} @ offset {f.Offset} at {f.At.UtcDateTime:HH:mm:ss.fff}"));
         var exportStatus = order.ExportStatus == ExportStatus.Pending && outbox.Count > 0 && outbox.All(m => m.PublishedAtUtc is not null)
             ? ExportStatus.Published : order.ExportStatus;
         var summary = new OrderSummary(order.Id, order.CustomerId, order.Amount, order.Currency, order.Status, exportStatus,
@@ -43,7 +48,7 @@ public sealed record OrderJourney(OrderSummary Order, IReadOnlyList<JourneyStep>
 
             steps.Add(message.PublishedAtUtc is { } published
                 ? new("Published", StepState.Done, published,
-                    waiting ?? $"to the order's partition; partition and offset are not recorded by the service{Retried(message.Attempts)}", traceId, traceNote)
+                    $"{waiting ?? positions}{Retried(message.Attempts)}", traceId, fetched.Count > 0 ? $"partition/offset {MemoryNote}" : traceNote)
                 : new("Published", StepState.Waiting, null,
                     $"not yet; {message.Attempts} failed attempt(s){(message.LastError is null ? "" : $", last: {message.LastError}")}"
                     + (message.NextAttemptAtUtc is { } next ? $", next at {next:O}" : ""), traceId, traceNote));
@@ -51,8 +56,12 @@ public sealed record OrderJourney(OrderSummary Order, IReadOnlyList<JourneyStep>
             var handled = inbox.FirstOrDefault(i => i.EventId == message.EventId);
             var eventDeadLetters = deadLetters.Where(d => d.EventId == message.EventId).ToList();
             steps.Add(handled is not null
-                ? new("Consumed", StepState.Done, null, $"fetched and handled, outcome {handled.Outcome} recorded at {handled.HandledAtUtc:O}",
-                    traceId, "the time the consumer fetched it is not recorded")
+                ? fetched.Count == 1 && outbox.Count == 1
+                    // The order's only record, so the only fetch was this one.
+                    ? new("Consumed", StepState.Done, fetched[0].At.UtcDateTime,
+                        $"fetched from partition {fetched[0].Partition} @ offset {fetched[0].Offset}; outcome {handled.Outcome} recorded at {handled.HandledAtUtc:O}", traceId, null)
+                    : new("Consumed", StepState.Done, null, $"fetched and handled, outcome {handled.Outcome} recorded at {handled.HandledAtUtc:O}",
+                        traceId, "the time the consumer fetched it is not known for an order with several records")
                 : eventDeadLetters.Count > 0
                     ? new("Consumed", StepState.Done, eventDeadLetters[0].FirstFailureAtUtc, "consumed and failed (see the dead letter)", traceId, traceNote)
                     : message.PublishedAtUtc is null
@@ -65,7 +74,7 @@ public sealed record OrderJourney(OrderSummary Order, IReadOnlyList<JourneyStep>
             if (eventAttempts.Count == 0)
             {
                 steps.Add(new("Platform attempt", StepState.Unknown, null,
-                    handled is null && eventDeadLetters.Count == 0 ? "none seen yet" : "none recorded", null, AttemptLogNote));
+                    handled is null && eventDeadLetters.Count == 0 ? "none seen yet" : "none recorded", null, MemoryNote));
             }
 
             foreach (var attempt in eventAttempts)

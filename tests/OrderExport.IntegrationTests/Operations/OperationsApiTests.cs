@@ -43,6 +43,9 @@ public sealed partial class OperationsApiTests(KafkaTestBroker broker)
         var journey = await GetJson(http, $"/ops/api/orders/{order.Id}/journey");
         var steps = journey.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
         steps.ShouldBe(["Created", "Confirmed", "Outbox row", "Published", "Consumed", "Platform attempt 1", "Exported", "Export status"]);
+        var published = journey.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "Published");
+        published.GetProperty("detail").GetString()!.ShouldMatch(@"partition \d @ offset 0 at ");
+        published.GetProperty("traceId").GetString().ShouldNotBeNull();
 
         var missing = await http.GetAsync($"/ops/api/orders/{Guid.NewGuid()}/journey", Cancel);
         missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);

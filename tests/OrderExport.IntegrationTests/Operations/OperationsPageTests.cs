@@ -40,6 +40,7 @@ public sealed class OperationsPageTests(KafkaTestBroker broker)
         await Expect(exported).ToContainTextAsync("Done", Contains);
         await Expect(exported.Locator(".trace code")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9a-f]{32}$"), Text);
         await Expect(page.Locator("#journey-steps li[data-step='Platform attempt 1']")).ToContainTextAsync("HTTP 200", Contains);
+        await Expect(page.Locator("#journey-steps li[data-step='Published']")).ToContainTextAsync("@ offset 0", Contains);
         await Expect(page.Locator("#rate-now")).ToContainTextAsync("exported/s", Contains);
 
         session.ConsoleErrors.ShouldBeEmpty("the page ran without script errors or CSP violations");

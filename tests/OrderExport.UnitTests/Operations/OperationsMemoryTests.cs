@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using OrderExport.Export;
 using OrderExport.Operations;
 using OrderExport.Telemetry;
 
@@ -45,22 +47,39 @@ public sealed class OperationsMemoryTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
-        var log = new PlatformAttemptLog(metrics);
+        var log = new OrderActivityLog(metrics, new ConsumerProgress(TimeProvider.System, metrics), TimeProvider.System);
         var first = Guid.NewGuid();
 
-        for (var attempt = 1; attempt <= PlatformAttemptLog.MaxAttemptsPerOrder + 5; attempt++)
+        for (var attempt = 1; attempt <= OrderActivityLog.MaxPerOrder + 5; attempt++)
         {
             metrics.PlatformAttemptObserved!(Attempt(first, attempt));
         }
 
-        log.For(first).Select(a => a.Attempt).ShouldBe(Enumerable.Range(6, PlatformAttemptLog.MaxAttemptsPerOrder));
+        log.Attempts(first).Select(a => a.Attempt).ShouldBe(Enumerable.Range(6, OrderActivityLog.MaxPerOrder));
 
-        for (var i = 0; i < PlatformAttemptLog.MaxOrders; i++)
+        for (var i = 0; i < OrderActivityLog.MaxOrders; i++)
         {
-            log.Add(Attempt(Guid.NewGuid(), 1));
+            metrics.PlatformAttemptObserved!(Attempt(Guid.NewGuid(), 1));
         }
 
-        log.For(first).ShouldBeEmpty("the oldest order is forgotten first");
+        log.Attempts(first).ShouldBeEmpty("the oldest order is forgotten first");
+    }
+
+    [Fact]
+    public void TheFetchLog_KnowsWhereAnOrdersRecordsWere_AndIgnoresOtherKeys()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        var consumer = new ConsumerProgress(time, metrics);
+        var log = new OrderActivityLog(metrics, consumer, time);
+        var order = Guid.NewGuid();
+
+        consumer.For(1).Fetched(4, Encoding.UTF8.GetBytes(order.ToString()));
+        consumer.For(1).Fetched(5, Encoding.UTF8.GetBytes(order + "-suffix"));
+        consumer.For(2).Fetched(6, null);
+
+        log.Fetched(order).ShouldHaveSingleItem().ShouldBe(new FetchedRecord(1, 4, time.GetUtcNow()));
     }
 
     [Theory]
