@@ -14,9 +14,8 @@ public sealed class OperationsMemoryTests
     [Fact]
     public void TheRateHistory_CountsEachSecondsGain_AndKeepsTheLastFiveMinutesOldestFirst()
     {
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        var (services, metrics, time) = Arrange();
+        using var _ = services;
         var rates = new PipelineRates(metrics, time);
 
         metrics.OrderConfirmed();
@@ -45,9 +44,9 @@ public sealed class OperationsMemoryTests
     [Fact]
     public void TheAttemptLog_KeepsTheLatestAttemptsOfTheLatestOrders()
     {
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
-        var log = new OrderActivityLog(metrics, new ConsumerProgress(TimeProvider.System, metrics), TimeProvider.System);
+        var (services, metrics, time) = Arrange();
+        using var _ = services;
+        var log = new OrderActivityLog(metrics, new ConsumerProgress(time, metrics), time);
         var first = Guid.NewGuid();
 
         for (var attempt = 1; attempt <= OrderActivityLog.MaxPerOrder + 5; attempt++)
@@ -68,9 +67,8 @@ public sealed class OperationsMemoryTests
     [Fact]
     public void TheFetchLog_KnowsWhereAnOrdersRecordsWere_AndIgnoresOtherKeys()
     {
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new OrderExportMetrics(services.GetRequiredService<IMeterFactory>());
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        var (services, metrics, time) = Arrange();
+        using var _ = services;
         var consumer = new ConsumerProgress(time, metrics);
         var log = new OrderActivityLog(metrics, consumer, time);
         var order = Guid.NewGuid();
@@ -88,6 +86,13 @@ public sealed class OperationsMemoryTests
     [InlineData("garbage", null)]
     public void TheTraceId_IsTheTraceparentsSecondField(string? traceParent, string? traceId) =>
         OrderJourney.TraceId(traceParent).ShouldBe(traceId);
+
+    private static (ServiceProvider Services, OrderExportMetrics Metrics, FakeTimeProvider Time) Arrange()
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        return (services, new OrderExportMetrics(services.GetRequiredService<IMeterFactory>()),
+            new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero)));
+    }
 
     private static PlatformAttemptRecord Attempt(Guid orderId, int attempt) =>
         new(orderId, Guid.NewGuid(), attempt, "503", TimeSpan.FromMilliseconds(5), DateTimeOffset.UnixEpoch, null);
