@@ -162,6 +162,8 @@ public sealed class OperationsPageTests(KafkaTestBroker broker)
         await Expect(page.Locator($"#orders-table tr[data-order-id='{last!.Id}'] .export-status")).ToHaveTextAsync("Exported", Text);
         await Expect(page.Locator($"#orders-table tr[data-order-id='{rejected.Id}'] .export-status")).ToHaveTextAsync("DeadLettered", Text);
         await Expect(page.Locator("#kafka-group-lag")).ToHaveTextAsync("0", Text);
+        // The exports reached the per-second history (sampled each second) and the chart shows them.
+        await Expect(page.Locator("#rate-now")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"(?!0\.0 )\d+\.\d exported/s"), Contains);
         await session.UseKeyAsync(OrderExportApp.ApiKey);
         await Expect(page.Locator($"#dead-letters-list li[data-order-id='{rejected.Id}']")).ToContainTextAsync("Unresolved", Contains);
         await page.Locator($"#orders-table tr[data-order-id='{last.Id}']").GetByRole(AriaRole.Button).ClickAsync();
