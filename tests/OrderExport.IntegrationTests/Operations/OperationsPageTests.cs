@@ -43,6 +43,16 @@ public sealed class OperationsPageTests(KafkaTestBroker broker)
         await Expect(page.Locator("#journey-steps li[data-step='Published']")).ToContainTextAsync("@ offset 0", Contains);
         await Expect(page.Locator("#rate-now")).ToContainTextAsync("exported/s", Contains);
 
+        // The search: an id the service does not know shows the 404's words; one it knows, its journey.
+        var unknown = Guid.NewGuid();
+        await page.Locator("#order-search-id").FillAsync(unknown.ToString());
+        await page.Locator("#order-search button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#journey-error")).ToHaveTextAsync($"404 Order not found: There is no order {unknown}.", Text);
+        await page.Locator("#order-search-id").FillAsync(order.Id.ToString());
+        await page.Locator("#order-search button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#journey-status")).ToHaveTextAsync("Exported", Text);
+        await Expect(page.Locator("#journey-error")).ToBeHiddenAsync();
+
         session.ConsoleErrors.ShouldBeEmpty("the page ran without script errors or CSP violations");
     }
 
@@ -112,6 +122,14 @@ public sealed class OperationsPageTests(KafkaTestBroker broker)
         await Expect(row.Locator(".export-status")).ToHaveTextAsync("Exported", Text);
         await Expect(page.Locator("#dead-letters-unresolved")).ToHaveTextAsync("0", Text);
         session.App.Platform.Exported.Count(r => r.OrderId == order.Id).ShouldBe(1);
+
+        // The filters: the dead letter is now listed as Replayed, found by its order id.
+        await page.Locator("#dl-status").SelectOptionAsync("Replayed");
+        await page.Locator("#dl-order").FillAsync(order.Id.ToString());
+        await page.Locator("#dead-letter-filters button[type=submit]").ClickAsync();
+        await Expect(deadLetter).ToContainTextAsync("Replayed", Contains);
+        await Expect(page.Locator("#dead-letters-list li")).ToHaveCountAsync(1);
+        await Expect(deadLetter.GetByRole(AriaRole.Button, new() { Name = "Replay" })).ToHaveCountAsync(0);
         session.ConsoleErrors.ShouldBeEmpty();
     }
 
