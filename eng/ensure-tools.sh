@@ -3,6 +3,8 @@
 #   docker-compose  validates the compose file offline (Debian's v1)
 #   postgresql      server binaries for the private test cluster (eng/start-postgres.sh; it stays stopped)
 #   curl, python3   used by eng/start-postgres.sh and eng/smoke-run.sh (most machines have them)
+#   chromium        the browser the operations page's Playwright tests drive (/usr/bin/chromium;
+#                   Playwright's own browser download is never used)
 # Installs the missing ones when it can (root, or passwordless sudo) and says so in one line;
 # otherwise names them and stops.
 set -euo pipefail
@@ -12,6 +14,7 @@ command -v docker-compose >/dev/null || missing+=(docker-compose)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 ((${#missing[@]} == 0)) && exit 0
 
 if [[ "$(id -u)" == "0" ]]; then

@@ -4,6 +4,7 @@ using OrderExport.Api;
 using OrderExport.Export;
 using OrderExport.Health;
 using OrderExport.Messaging;
+using OrderExport.Operations;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
@@ -106,6 +107,8 @@ public static class OrderExportServiceCollectionExtensions
                 $"Operations:ApiKey must be empty (operations closed) or at least {OperationsOptions.MinimumKeyLength} characters.")
             .ValidateOnStart();
 
+        services.AddOrderExportOperations();
+
         services.AddHostedService<StartupBanner>();
         return builder;
     }
@@ -127,6 +130,8 @@ public static class OrderExportServiceCollectionExtensions
         app.MapOrderExportHealth();
         app.MapOrdersApi();
         app.MapDeadLettersApi();
+        // The operations page at /ops (and / redirects there) with its read-only JSON API.
+        app.MapOperations();
         // The fake platform is part of the service only while it is the platform in use: a
         // service configured with a real Platform:BaseAddress exposes no fake control routes.
         if (app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value.UseInProcessFake)

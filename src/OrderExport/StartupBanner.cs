@@ -43,7 +43,7 @@ internal sealed partial class StartupBanner(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "OrderExport listening on {Addresses}; running on {Mode}: database {Provider}, Kafka {BootstrapServers}, topic {Topic}, exporting to {Platform}")]
+        Message = "OrderExport listening on {Addresses}; running on {Mode}: database {Provider}, Kafka {BootstrapServers}, topic {Topic}, exporting to {Platform}; operations page at /ops")]
     private partial void LogReady(string addresses, string mode, DatabaseProvider provider, string bootstrapServers, string topic, string platform);
 
     [LoggerMessage(Level = LogLevel.Warning,

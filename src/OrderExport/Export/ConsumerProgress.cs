@@ -25,10 +25,15 @@ public sealed class ConsumerProgress
     }
 
     /// <summary>A newly assigned partition starts with nothing fetched.</summary>
-    internal PartitionProgress Assigned(int partition) => _partitions[partition] = new PartitionProgress(partition, _time);
+    internal PartitionProgress Assigned(int partition) => _partitions[partition] = New(partition);
 
     /// <summary>The partition's progress; a partition seen before its assignment callback is added.</summary>
-    internal PartitionProgress For(int partition) => _partitions.GetOrAdd(partition, p => new PartitionProgress(p, _time));
+    internal PartitionProgress For(int partition) => _partitions.GetOrAdd(partition, New);
+
+    /// <summary>Told of each record fetched (partition, offset, key): the operations page's per-order record log.</summary>
+    public Action<int, long, byte[]?>? RecordFetched { get; set; }
+
+    private PartitionProgress New(int partition) => new(partition, _time, (offset, key) => RecordFetched?.Invoke(partition, offset, key));
 
     internal void Revoked(int partition) => _partitions.TryRemove(partition, out _);
 

@@ -7,7 +7,7 @@ namespace OrderExport.Export;
 /// readers snapshot). Records of different orders finish in any order; the oldest unfinished one
 /// is where the partition's commit point waits.
 /// </summary>
-internal sealed class PartitionProgress(int partition, TimeProvider time)
+internal sealed class PartitionProgress(int partition, TimeProvider time, Action<long, byte[]?>? fetched = null)
 {
     private const int MaxErrorLength = 300;
 
@@ -33,6 +33,8 @@ internal sealed class PartitionProgress(int partition, TimeProvider time)
 
             _unfinished[offset] = new Unfinished(key, now);
         }
+
+        fetched?.Invoke(offset, key);
     }
 
     /// <summary>A worker took the record at <paramref name="offset"/> in hand.</summary>

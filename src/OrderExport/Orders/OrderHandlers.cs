@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OrderExport.Export;
 using OrderExport.Health;
 using OrderExport.Persistence;
+using OrderExport.Telemetry;
 
 namespace OrderExport.Orders;
 
@@ -22,7 +23,7 @@ internal sealed class CreateOrderHandler(OrderExportDbContext db, TimeProvider t
     }
 }
 
-internal sealed class ConfirmOrderHandler(OrderExportDbContext db, TimeProvider time)
+internal sealed class ConfirmOrderHandler(OrderExportDbContext db, TimeProvider time, OrderExportMetrics metrics)
     : ICommandHandler<ConfirmOrderCommand, OrderResponse?>
 {
     // Someone confirmed it at the same time: look again; Confirm() will then be a no-op.
@@ -32,6 +33,8 @@ internal sealed class ConfirmOrderHandler(OrderExportDbContext db, TimeProvider 
             if (order.Confirm(time.GetUtcNow().UtcDateTime))
             {
                 await db.SaveChangesAsync(cancellationToken);
+                // Counted once its save committed (the operations page's confirmed-per-second).
+                metrics.OrderConfirmed();
             }
 
             return OrderResponse.From(order, await OrderExportStatus.ReadAsync(db, order, cancellationToken));

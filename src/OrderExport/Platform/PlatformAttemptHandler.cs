@@ -7,9 +7,10 @@ namespace OrderExport.Platform;
 
 /// <summary>
 /// Below the resilience handler: each HTTP attempt it sends gets a span (HttpClient's own client
-/// span sits under it when the request goes over a socket), counts in the call, and a metric.
+/// span sits under it when the request goes over a socket), counts in the call, a metric, and an
+/// entry in the operations page's per-order attempt log (status and duration).
 /// </summary>
-internal sealed class PlatformAttemptHandler(OrderExportMetrics metrics) : DelegatingHandler
+internal sealed class PlatformAttemptHandler(OrderExportMetrics metrics, TimeProvider time) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -27,10 +28,22 @@ internal sealed class PlatformAttemptHandler(OrderExportMetrics metrics) : Deleg
                 .SetTag("orderexport.attempt", call.Attempts);
         }
 
+        var startedAt = time.GetUtcNow();
+        var started = time.GetTimestamp();
+        void Observed(string status)
+        {
+            metrics.PlatformAttempt(status);
+            if (call is not null)
+            {
+                metrics.PlatformAttemptObserved?.Invoke(new PlatformAttemptRecord(call.Request.OrderId, call.Request.EventId, call.Attempts, status,
+                    time.GetElapsedTime(started), startedAt, activity?.TraceId.ToString() ?? Activity.Current?.TraceId.ToString()));
+            }
+        }
+
         try
         {
             var response = await base.SendAsync(request, cancellationToken);
-            metrics.PlatformAttempt(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+            Observed(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
             activity?.SetTag("http.response.status_code", (int)response.StatusCode);
             if (!response.IsSuccessStatusCode)
             {
@@ -42,13 +55,13 @@ internal sealed class PlatformAttemptHandler(OrderExportMetrics metrics) : Deleg
         catch (OperationCanceledException)
         {
             // The attempt timeout cancels the request; shutdown does too, but then nobody reads the metric.
-            metrics.PlatformAttempt("timeout");
+            Observed("timeout");
             activity?.SetStatus(ActivityStatusCode.Error, "timeout");
             throw;
         }
         catch (HttpRequestException)
         {
-            metrics.PlatformAttempt("error");
+            Observed("error");
             activity?.SetStatus(ActivityStatusCode.Error, "connection error");
             throw;
         }

@@ -43,7 +43,7 @@ public static class PlatformServiceCollectionExtensions
         platform.AddResilienceHandler(PlatformResiliencePipeline.HandlerName, (builder, context) => context.ServiceProvider
             .GetRequiredService<PlatformResiliencePipeline>()
             .Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<PlatformOptions>>().Value));
-        platform.AddHttpMessageHandler(sp => new PlatformAttemptHandler(sp.GetRequiredService<OrderExportMetrics>()));
+        platform.AddHttpMessageHandler(sp => new PlatformAttemptHandler(sp.GetRequiredService<OrderExportMetrics>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PlatformResiliencePipeline>();
         services.AddSingleton<IPlatformClient, HttpPlatformClient>();
 

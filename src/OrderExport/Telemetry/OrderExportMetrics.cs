@@ -54,7 +54,28 @@ public sealed class OrderExportMetrics
     public void OutboxPublishFailed(int count) => _outboxPublishFailures.Add(count);
 
     /// <summary>Outcomes: exported, duplicate, parked, dead_lettered, retried, replayed.</summary>
-    public void Handled(string outcome) => _consumerHandled.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public void Handled(string outcome)
+    {
+        _consumerHandled.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        if (outcome is Export.ExportHandler.Outcomes.Exported or Export.ExportHandler.Outcomes.Replayed)
+        {
+            Interlocked.Increment(ref _exportedTotal);
+        }
+    }
+
+    private long _exportedTotal;
+    private long _confirmedTotal;
+
+    /// <summary>Records this instance exported (or exported on replay) since it started: the operations page's rate chart.</summary>
+    public long ExportedTotal => Interlocked.Read(ref _exportedTotal);
+
+    /// <summary>Orders this instance confirmed since it started: the operations page's rate chart.</summary>
+    public long ConfirmedTotal => Interlocked.Read(ref _confirmedTotal);
+
+    public void OrderConfirmed() => Interlocked.Increment(ref _confirmedTotal);
+
+    /// <summary>Set by the operations page's attempt log: each platform HTTP attempt with what it was for, its status and duration.</summary>
+    public Action<PlatformAttemptRecord>? PlatformAttemptObserved { get; set; }
 
     public void Exported(DateTime committedAtUtc, DateTime nowUtc) => _exportLatency.Record(Math.Max(0, (nowUtc - committedAtUtc).TotalSeconds));
 
@@ -75,6 +96,10 @@ public sealed class OrderExportMetrics
         where v.HasValue
         select new Measurement<T>(v.Value, new KeyValuePair<string, object?>("partition", partition.Partition));
 }
+
+/// <summary>One platform HTTP attempt: status is the HTTP status code, or "timeout" / "error" when there was no answer.</summary>
+public readonly record struct PlatformAttemptRecord(
+    Guid OrderId, Guid EventId, int Attempt, string Status, TimeSpan Duration, DateTimeOffset StartedAt, string? TraceId);
 
 /// <summary>One assigned partition as the consumer sees it; <see cref="Lag"/> is null until known.</summary>
 public readonly record struct PartitionGauges(int Partition, long? Lag, TimeSpan OldestUnfinishedAge, TimeSpan SinceProgress);

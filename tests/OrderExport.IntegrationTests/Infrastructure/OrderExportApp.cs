@@ -89,6 +89,21 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
     /// <summary>Starts the host now (migrations run, hosted services start) and returns a client.</summary>
     public HttpClient Start() => CreateClient();
 
+    private bool _onSocket;
+
+    /// <summary>
+    /// Starts the host on Kestrel at a free loopback port instead of the in-memory test server (a
+    /// browser needs a real socket) and returns its address. The service then reaches its own fake
+    /// platform over that socket, as it does when run for real.
+    /// </summary>
+    public Uri StartOnSocket()
+    {
+        _onSocket = true;
+        UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        StartServer();
+        return SelfAddress.TryFor(Services) ?? throw new InvalidOperationException("Kestrel started without an address.");
+    }
+
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>A fresh DbContext on the app's database, for arranging and asserting.</summary>
@@ -105,7 +120,7 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
         // The in-memory test server has no socket: the platform client reaches the service's own
         // fake platform through the test server's handler, still through the real HttpClient,
         // resilience pipeline and endpoint. (With Platform:BaseAddress set it goes out over HTTP.)
-        if (string.IsNullOrEmpty(_settings.GetValueOrDefault("Platform:BaseAddress")))
+        if (!_onSocket && string.IsNullOrEmpty(_settings.GetValueOrDefault("Platform:BaseAddress")))
         {
             builder.ConfigureTestServices(services => services
                 .AddHttpClient(PlatformServiceCollectionExtensions.HttpClientName)
