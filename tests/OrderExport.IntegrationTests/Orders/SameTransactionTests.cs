@@ -29,6 +29,8 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
     [InlineData(DatabaseProvider.Postgres, "orders", "UPDATE")]
     [InlineData(DatabaseProvider.Sqlite, "outbox_messages", "INSERT")]
     [InlineData(DatabaseProvider.Sqlite, "orders", "UPDATE")]
+    [InlineData(DatabaseProvider.SqlServer, "outbox_messages", "INSERT")]
+    [InlineData(DatabaseProvider.SqlServer, "orders", "UPDATE")]
     public async Task Confirm_WhoseSaveFails_LeavesNeitherTheConfirmationNorAnOutboxRow(DatabaseProvider provider, string table, string write)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
@@ -73,6 +75,7 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
     [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.SqlServer)]
     public async Task ConcurrentConfirms_WriteOneOutboxRow(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
@@ -170,12 +173,16 @@ public sealed class SameTransactionTests(KafkaTestBroker broker)
             await db.OutboxMessages.AsNoTracking().Where(m => m.OrderId == orderId).ToListAsync(TestContext.Current.CancellationToken)));
 
     /// <summary>A trigger that fails <paramref name="write"/> on <paramref name="table"/> after the row was written.</summary>
-    private static string RefuseSql(DatabaseProvider provider, string table, string write) => provider == DatabaseProvider.Postgres
-        ? $"""
-           CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{RefusedBy}'; END $$;
-           CREATE TRIGGER refuse_write AFTER {write} ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_write();
-           """
-        : $"CREATE TRIGGER refuse_write AFTER {write} ON {table} BEGIN SELECT RAISE(ABORT, '{RefusedBy}'); END;";
+    private static string RefuseSql(DatabaseProvider provider, string table, string write) => provider switch
+    {
+        DatabaseProvider.Postgres => $"""
+            CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{RefusedBy}'; END $$;
+            CREATE TRIGGER refuse_write AFTER {write} ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_write();
+            """,
+        // CREATE TRIGGER must be alone in its T-SQL batch; THROW rolls the statement's transaction back.
+        DatabaseProvider.SqlServer => $"CREATE TRIGGER refuse_write ON {table} AFTER {write} AS THROW 50000, N'{RefusedBy}', 1;",
+        _ => $"CREATE TRIGGER refuse_write AFTER {write} ON {table} BEGIN SELECT RAISE(ABORT, '{RefusedBy}'); END;",
+    };
 
     private static string AllowSql(DatabaseProvider provider, string table) => provider == DatabaseProvider.Postgres
         ? $"DROP TRIGGER refuse_write ON {table}; DROP FUNCTION refuse_write();"
