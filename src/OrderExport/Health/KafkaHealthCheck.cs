@@ -12,11 +12,7 @@ namespace OrderExport.Health;
 internal sealed class KafkaHealthCheck(KafkaConnection connection, IOptions<KafkaOptions> kafka, IOptions<HealthOptions> options)
     : IHealthCheck, IDisposable
 {
-    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig
-    {
-        BootstrapServers = connection.BootstrapServers,
-        SocketTimeoutMs = (int)options.Value.CheckTimeout.TotalMilliseconds,
-    }).SetLogHandler((_, _) => { }).Build());
+    private readonly Lazy<IAdminClient> _admin = new(() => connection.QuietAdminClient(options.Value.CheckTimeout));
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         // GetMetadata blocks; keep it off the request thread.

@@ -57,6 +57,16 @@ public sealed class KafkaConnection : IDisposable
     /// <summary>The embedded broker when one runs (fault hooks for tests and demos).</summary>
     public EmbeddedKafkaCluster? Embedded => _embedded;
 
+    /// <summary>
+    /// An admin client of this connection for checks and views that report failures themselves:
+    /// librdkafka's own log lines are silenced, and each request gives up after <paramref name="socketTimeout"/>.
+    /// </summary>
+    public IAdminClient QuietAdminClient(TimeSpan socketTimeout) => new AdminClientBuilder(new AdminClientConfig
+    {
+        BootstrapServers = BootstrapServers,
+        SocketTimeoutMs = (int)socketTimeout.TotalMilliseconds,
+    }).SetLogHandler((_, _) => { }).Build();
+
     public ConsumerConfig ConsumerConfig(string groupId) => new()
     {
         BootstrapServers = BootstrapServers,

@@ -24,11 +24,7 @@ public sealed class KafkaInspector(KafkaConnection connection, IOptions<KafkaOpt
 
     private readonly Dictionary<string, (string Error, DateTime Until)> _failed = [];
 
-    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig
-    {
-        BootstrapServers = connection.BootstrapServers,
-        SocketTimeoutMs = (int)Timeout.TotalMilliseconds,
-    }).SetLogHandler((_, _) => { }).Build());
+    private readonly Lazy<IAdminClient> _admin = new(() => connection.QuietAdminClient(Timeout));
 
     // A group id is required to build a consumer; this one never subscribes, joins or commits.
     private readonly Lazy<IConsumer<byte[], byte[]>> _watermarks = new(() =>

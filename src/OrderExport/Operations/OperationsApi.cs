@@ -92,7 +92,7 @@ public static class OperationsApi
         var unpublished = await db.OutboxMessages.AsNoTracking()
             .Where(m => ids.Contains(m.OrderId) && m.PublishedAtUtc == null).Select(m => m.OrderId).Distinct().ToListAsync(cancellationToken);
         return TypedResults.Ok(orders.Select(o => new OrderSummary(o.Id, o.CustomerId, o.Amount, o.Currency, o.Status,
-            o.ExportStatus == ExportStatus.Pending && !unpublished.Contains(o.Id) ? ExportStatus.Published : o.ExportStatus,
+            OrderExportStatus.Of(o.ExportStatus, unpublished.Contains(o.Id)),
             o.CreatedAtUtc, o.ConfirmedAtUtc)).ToList());
     }
 

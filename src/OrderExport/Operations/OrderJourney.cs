@@ -26,8 +26,8 @@ public sealed record OrderJourney(OrderSummary Order, IReadOnlyList<JourneyStep>
             ? "partition and offset not recorded (this instance's consumer has not fetched a record of this order)"
             : "this order's records as this instance's consumer fetched them: "
               + string.Join("; ", fetched.Select(f => $"partition {f.Partition} @ offset {f.Offset} at {f.At.UtcDateTime:HH:mm:ss.fff}"));
-        var exportStatus = order.ExportStatus == ExportStatus.Pending && outbox.Count > 0 && outbox.All(m => m.PublishedAtUtc is not null)
-            ? ExportStatus.Published : order.ExportStatus;
+        // No row yet counts as unpublished here: a journey never calls an order Published before its event exists.
+        var exportStatus = OrderExportStatus.Of(order.ExportStatus, outbox.Count == 0 || outbox.Any(m => m.PublishedAtUtc is null));
         var summary = new OrderSummary(order.Id, order.CustomerId, order.Amount, order.Currency, order.Status, exportStatus,
             order.CreatedAtUtc, order.ConfirmedAtUtc);
         var steps = new List<JourneyStep>

@@ -82,16 +82,14 @@ internal static class OrderExportStatus
     /// The consumer records Exported/DeadLettered on the order; "Published" is read from the
     /// outbox so the relay never has to touch order rows.
     /// </summary>
-    public static async Task<ExportStatus> ReadAsync(OrderExportDbContext db, Order order, CancellationToken cancellationToken)
-    {
-        if (order.ExportStatus != ExportStatus.Pending)
-        {
-            return order.ExportStatus;
-        }
+    public static async Task<ExportStatus> ReadAsync(OrderExportDbContext db, Order order, CancellationToken cancellationToken) =>
+        order.ExportStatus != ExportStatus.Pending
+            ? order.ExportStatus
+            : Of(order.ExportStatus, await db.OutboxMessages.AnyAsync(m => m.OrderId == order.Id && m.PublishedAtUtc == null, cancellationToken));
 
-        var unpublished = await db.OutboxMessages.AnyAsync(m => m.OrderId == order.Id && m.PublishedAtUtc == null, cancellationToken);
-        return unpublished ? ExportStatus.Pending : ExportStatus.Published;
-    }
+    /// <summary>The rule itself, for callers that read the outbox rows their own way (a page of orders, a journey).</summary>
+    public static ExportStatus Of(ExportStatus recorded, bool hasUnpublishedRow) =>
+        recorded == ExportStatus.Pending && !hasUnpublishedRow ? ExportStatus.Published : recorded;
 }
 
 /// <summary>A change to one existing order, with optimistic-concurrency retries.</summary>

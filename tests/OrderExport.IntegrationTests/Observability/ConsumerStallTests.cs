@@ -45,36 +45,14 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
         var stuckRecord = await RecordOf(topic, stuck.Id);
         var partition = stuckRecord.Partition;
 
-        ReadRecord? behind = null;
-        ReadRecord? elsewhere = null;
-        for (var i = 0; i < 60 && (behind is null || elsewhere is null); i++)
-        {
-            var record = await RecordOf(topic, (await orders.CreateConfirmedAsync()).Id);
-            if (record.Partition == partition)
-            {
-                behind ??= record;
-            }
-            else
-            {
-                elsewhere ??= record;
-            }
-        }
-
-        behind.ShouldNotBeNull("an order keyed to the stuck partition");
-        elsewhere.ShouldNotBeNull("an order keyed to another partition");
+        var (behind, elsewhere) = await OrdersOnAndOffAsync(orders, topic, partition);
         await Eventually.Until(() => orders.GetAsync(Guid.Parse(elsewhere.Key)), o => o.ExportStatus == ExportStatus.Exported,
             because: "the other partitions flow");
 
         var pipeline = (await Readiness.ShouldBecome(http, "Degraded", HttpStatusCode.OK, StallAfter + TimeSpan.FromSeconds(15))).Pipeline();
         var description = pipeline.GetProperty("description").GetString()!;
         description.ShouldContain($"partition {partition} finished nothing");
-        description.ShouldContain($"stuck at offset {stuckRecord.Offset} (order {stuck.Id})");
-        description.ShouldContain("fault injected", customMessage: description);
-        var stalled = PartitionData(pipeline, partition);
-        stalled.GetProperty("stalled").GetBoolean().ShouldBeTrue();
-        stalled.GetProperty("oldestUnfinishedOffset").GetInt64().ShouldBe(stuckRecord.Offset);
-        stalled.GetProperty("retries").GetInt32().ShouldBeGreaterThan(0);
-        pipeline.GetProperty("data").GetProperty("outboxPending").GetInt64().ShouldBe(0, "the relay is fine");
+        ShouldNameTheStuckRecord(pipeline, stuckRecord, stuck.Id);
 
         var waiting = await orders.GetAsync(Guid.Parse(behind.Key));
         waiting.ExportStatus.ShouldBe(ExportStatus.Published);
@@ -126,23 +104,7 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
         // The order's second event waits behind its first; other orders, even on its partition, do not.
         await orders.RequestExportAsync(stuck.Id);
 
-        ReadRecord? neighbour = null;
-        ReadRecord? elsewhere = null;
-        for (var i = 0; i < 60 && (neighbour is null || elsewhere is null); i++)
-        {
-            var record = await RecordOf(topic, (await orders.CreateConfirmedAsync()).Id);
-            if (record.Partition == partition)
-            {
-                neighbour ??= record;
-            }
-            else
-            {
-                elsewhere ??= record;
-            }
-        }
-
-        neighbour.ShouldNotBeNull("another order keyed to the stuck partition");
-        elsewhere.ShouldNotBeNull("an order keyed to another partition");
+        var (neighbour, elsewhere) = await OrdersOnAndOffAsync(orders, topic, partition);
         await Eventually.Until(() => orders.GetAsync(Guid.Parse(neighbour.Key)), o => o.ExportStatus == ExportStatus.Exported,
             because: "orders beside the stuck one on its partition flow (key-ordered concurrency)");
         await Eventually.Until(() => orders.GetAsync(Guid.Parse(elsewhere.Key)), o => o.ExportStatus == ExportStatus.Exported,
@@ -151,13 +113,7 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
         var pipeline = (await Readiness.ShouldBecome(http, "Degraded", HttpStatusCode.OK, StallAfter + TimeSpan.FromSeconds(15))).Pipeline();
         var description = pipeline.GetProperty("description").GetString()!;
         description.ShouldContain($"partition {partition} ");
-        description.ShouldContain($"stuck at offset {stuckRecord.Offset} (order {stuck.Id})");
-        description.ShouldContain("fault injected", customMessage: description);
-        var stalled = PartitionData(pipeline, partition);
-        stalled.GetProperty("stalled").GetBoolean().ShouldBeTrue();
-        stalled.GetProperty("oldestUnfinishedOffset").GetInt64().ShouldBe(stuckRecord.Offset);
-        stalled.GetProperty("retries").GetInt32().ShouldBeGreaterThan(0);
-        pipeline.GetProperty("data").GetProperty("outboxPending").GetInt64().ShouldBe(0, "the relay is fine");
+        ShouldNameTheStuckRecord(pipeline, stuckRecord, stuck.Id);
 
         var waiting = await orders.GetAsync(stuck.Id);
         waiting.ExportStatus.ShouldBe(ExportStatus.Published);
@@ -249,6 +205,42 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
 
         samples.ShouldBeGreaterThan(5);
         app.Service<ConsumerProgress>().Stalled(stallAfter).ShouldBeEmpty();
+    }
+
+    /// <summary>Confirms orders until one is keyed to <paramref name="partition"/> and one to another partition.</summary>
+    private static async Task<(ReadRecord On, ReadRecord Off)> OrdersOnAndOffAsync(OrdersClient orders, TopicReader topic, int partition)
+    {
+        ReadRecord? on = null;
+        ReadRecord? off = null;
+        for (var i = 0; i < 60 && (on is null || off is null); i++)
+        {
+            var record = await RecordOf(topic, (await orders.CreateConfirmedAsync()).Id);
+            if (record.Partition == partition)
+            {
+                on ??= record;
+            }
+            else
+            {
+                off ??= record;
+            }
+        }
+
+        on.ShouldNotBeNull("an order keyed to the stuck partition");
+        off.ShouldNotBeNull("an order keyed to another partition");
+        return (on, off);
+    }
+
+    /// <summary>Readiness names the stuck record (offset, order, the injected error) while the relay is fine.</summary>
+    private static void ShouldNameTheStuckRecord(JsonElement pipeline, ReadRecord stuckRecord, Guid stuckOrder)
+    {
+        var description = pipeline.GetProperty("description").GetString()!;
+        description.ShouldContain($"stuck at offset {stuckRecord.Offset} (order {stuckOrder})");
+        description.ShouldContain("fault injected", customMessage: description);
+        var stalled = PartitionData(pipeline, stuckRecord.Partition);
+        stalled.GetProperty("stalled").GetBoolean().ShouldBeTrue();
+        stalled.GetProperty("oldestUnfinishedOffset").GetInt64().ShouldBe(stuckRecord.Offset);
+        stalled.GetProperty("retries").GetInt32().ShouldBeGreaterThan(0);
+        pipeline.GetProperty("data").GetProperty("outboxPending").GetInt64().ShouldBe(0, "the relay is fine");
     }
 
     private static string Setting(TimeSpan span) => span.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
