@@ -92,10 +92,10 @@ public static class OrderExportServiceCollectionExtensions
                 "Consumer:InboxRetention must be at least twice Kafka:TopicRetention, or a record still on the topic could be exported again after an offset reset.")
             .ValidateOnStart();
         services.AddSingleton<DeadLetterPublisher>();
-        services.AddSingleton<EventExporter>();
+        services.AddSingleton<PlatformExporter>();
         services.AddSingleton<ParkedEvents>();
         services.AddSingleton<DeadLetterReplayer>();
-        services.AddSingleton<ExportHandler>();
+        services.AddSingleton<RecordRouter>();
         services.AddSingleton<ConsumerProgress>();
         services.AddSingleton<RecordHandling>();
         services.AddHostedService<ExportConsumer>();

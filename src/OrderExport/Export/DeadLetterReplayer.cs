@@ -15,7 +15,7 @@ namespace OrderExport.Export;
 /// </summary>
 public sealed partial class DeadLetterReplayer(
     IServiceScopeFactory scopes,
-    EventExporter exporter,
+    PlatformExporter exporter,
     ParkedEvents parked,
     DeadLetterPublisher deadLetterPublisher,
     OrderExportMetrics metrics,
@@ -32,7 +32,7 @@ public sealed partial class DeadLetterReplayer(
             // Anyone who can write to the topic can write a control record: one that does not
             // match the stored dead letter changes nothing.
             LogReplaySkipped(deadLetterId, deadLetter is null ? "missing" : "not what the replay record names (key or event id differ)");
-            return ExportHandler.Outcomes.ReplaySkipped;
+            return RecordRouter.Outcomes.ReplaySkipped;
         }
 
         if (deadLetter.Status != DeadLetterStatus.Unresolved)
@@ -43,7 +43,7 @@ public sealed partial class DeadLetterReplayer(
                 await parked.DrainAsync(orderId, cancellationToken);
             }
 
-            return ExportHandler.Outcomes.ReplaySkipped;
+            return RecordRouter.Outcomes.ReplaySkipped;
         }
 
         if (deadLetter.OrderId is { } heldOrder
@@ -52,27 +52,27 @@ public sealed partial class DeadLetterReplayer(
             // It would overtake an older dead letter of its order (the API refuses this with a 409;
             // a replay of the older one that failed again gets here): it stays unresolved.
             LogReplaySkipped(deadLetterId, "behind an older unresolved dead letter of its order");
-            return ExportHandler.Outcomes.ReplaySkipped;
+            return RecordRouter.Outcomes.ReplaySkipped;
         }
 
         // The stored record, byte for byte, is what goes out again: never the control record's value.
         var record = deadLetter.StoredRecord();
-        var (exportEvent, unreadable) = ExportEventReader.Read(record);
-        var eventId = exportEvent?.EventId;
+        var (receivedEvent, unreadable) = ReceivedEventReader.Read(record);
+        var eventId = receivedEvent?.EventId;
         var alreadyExported = eventId is not null && await db.InboxMessages.AnyAsync(
             m => m.EventId == eventId && m.Outcome == InboxOutcome.Exported, cancellationToken);
 
-        var result = exportEvent is null ? exporter.Failed(unreadable!.ErrorType, unreadable.Message)
+        var result = receivedEvent is null ? exporter.Failed(unreadable!.ErrorType, unreadable.Message)
             : alreadyExported ? new PlatformResult { Outcome = PlatformOutcome.Exported, Attempts = 0 }
-            : await exporter.CallPlatformAsync(exportEvent, cancellationToken);
+            : await exporter.CallPlatformAsync(receivedEvent, cancellationToken);
 
         if (result.IsExported)
         {
-            await exporter.SaveAsync(db => ResolveAsync(db, deadLetterId, exportEvent!, cancellationToken), cancellationToken);
-            metrics.Exported(exportEvent!.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
-            LogReplayed(exportEvent.OrderId, exportEvent.EventId, deadLetterId);
-            await parked.DrainAsync(deadLetter.OrderId ?? exportEvent.OrderId, cancellationToken);
-            return ExportHandler.Outcomes.Replayed;
+            await exporter.SaveAsync(db => ResolveAsync(db, deadLetterId, receivedEvent!, cancellationToken), cancellationToken);
+            metrics.Exported(receivedEvent!.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
+            LogReplayed(receivedEvent.OrderId, receivedEvent.EventId, deadLetterId);
+            await parked.DrainAsync(deadLetter.OrderId ?? receivedEvent.OrderId, cancellationToken);
+            return RecordRouter.Outcomes.Replayed;
         }
 
         // Still failing: it stays unresolved (its order stays held), with the latest reason, and
@@ -80,7 +80,7 @@ public sealed partial class DeadLetterReplayer(
         var now = time.GetUtcNow().UtcDateTime;
         deadLetter.Attempts += result.Attempts;
         deadLetter.LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? now;
-        deadLetter.ErrorType = EventExporter.ErrorTypeOf(result);
+        deadLetter.ErrorType = PlatformExporter.ErrorTypeOf(result);
         deadLetter.ErrorMessage = result.Reason ?? "unknown";
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
         await exporter.SaveAsync(async db =>
@@ -93,7 +93,7 @@ public sealed partial class DeadLetterReplayer(
             tracked.Version++;
         }, cancellationToken);
         LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
-        return ExportHandler.Outcomes.ReplayFailed;
+        return RecordRouter.Outcomes.ReplayFailed;
     }
 
     /// <summary>
@@ -106,16 +106,16 @@ public sealed partial class DeadLetterReplayer(
         && (deadLetter.EventId is not { } expected
             || (Guid.TryParse(control.Header(MessageHeaders.EventId), out var named) && named == expected));
 
-    private async Task ResolveAsync(OrderExportDbContext db, long deadLetterId, ExportEvent exportEvent, CancellationToken cancellationToken)
+    private async Task ResolveAsync(OrderExportDbContext db, long deadLetterId, ReceivedEvent receivedEvent, CancellationToken cancellationToken)
     {
         var deadLetter = await db.DeadLetters.SingleAsync(d => d.Id == deadLetterId, cancellationToken);
         deadLetter.Status = DeadLetterStatus.Replayed;
         deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
         deadLetter.Version++;
-        var inbox = await db.InboxMessages.SingleOrDefaultAsync(m => m.EventId == exportEvent.EventId, cancellationToken);
+        var inbox = await db.InboxMessages.SingleOrDefaultAsync(m => m.EventId == receivedEvent.EventId, cancellationToken);
         if (inbox is null)
         {
-            db.InboxMessages.Add(exporter.Inbox(exportEvent, InboxOutcome.Exported));
+            db.InboxMessages.Add(exporter.Inbox(receivedEvent, InboxOutcome.Exported));
         }
         else
         {
@@ -123,7 +123,7 @@ public sealed partial class DeadLetterReplayer(
             inbox.HandledAtUtc = time.GetUtcNow().UtcDateTime;
         }
 
-        await EventExporter.RecordOutcomeAsync(db, exportEvent, ExportStatus.Exported, cancellationToken);
+        await PlatformExporter.RecordOutcomeAsync(db, receivedEvent, ExportStatus.Exported, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replayed dead letter {DeadLetterId}: order {OrderId} event {EventId} exported")]

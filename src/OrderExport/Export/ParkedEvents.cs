@@ -11,7 +11,7 @@ namespace OrderExport.Export;
 /// </summary>
 public sealed partial class ParkedEvents(
     IServiceScopeFactory scopes,
-    EventExporter exporter,
+    PlatformExporter exporter,
     OrderExportMetrics metrics,
     TimeProvider time,
     ILogger<ParkedEvents> logger)
@@ -33,8 +33,8 @@ public sealed partial class ParkedEvents(
     public static Task<bool> HasParkedAsync(OrderExportDbContext db, Guid orderId, CancellationToken cancellationToken) =>
         Parked(db, orderId).AnyAsync(cancellationToken);
 
-    public Task ParkAsync(OrderExportDbContext db, IncomingRecord record, ExportEvent exportEvent, CancellationToken cancellationToken) =>
-        ParkAsync(db, record, exportEvent.OrderId, exportEvent.EventId, cancellationToken);
+    public Task ParkAsync(OrderExportDbContext db, IncomingRecord record, ReceivedEvent receivedEvent, CancellationToken cancellationToken) =>
+        ParkAsync(db, record, receivedEvent.OrderId, receivedEvent.EventId, cancellationToken);
 
     /// <summary>Parks the record if its order is held (an unresolved dead letter or parked events); false if it is not.</summary>
     public async Task<bool> TryParkBehindHoldAsync(IncomingRecord record, Guid orderId, Guid eventId, CancellationToken cancellationToken)
@@ -110,9 +110,9 @@ public sealed partial class ParkedEvents(
             }
 
             var record = IncomingRecord.FromParked(parked);
-            var (exportEvent, unreadable) = ExportEventReader.Read(record);
+            var (receivedEvent, unreadable) = ReceivedEventReader.Read(record);
             LogReleased(orderId, parked.EventId);
-            if (exportEvent is null)
+            if (receivedEvent is null)
             {
                 // An event of an unknown type or version, parked behind the hold: its turn has come,
                 // and it becomes the order's dead letter. (Re-run safe: an earlier run's dead letter
@@ -121,14 +121,14 @@ public sealed partial class ParkedEvents(
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<OrderExportDbContext>().ParkedMessages
                     .Where(p => p.Id == parked.Id).ExecuteDeleteAsync(cancellationToken);
-                metrics.Handled(ExportHandler.Outcomes.DeadLettered);
+                metrics.Handled(RecordRouter.Outcomes.DeadLettered);
                 // Normally its dead letter now holds the rest (the loop's head sees it); if that dead
                 // letter was resolved meanwhile (a re-run after a crash), the rest goes on.
                 continue;
             }
 
-            var exported = await exporter.ExportAsync(record, exportEvent, cancellationToken, releasedParkedId: parked.Id);
-            metrics.Handled(exported ? ExportHandler.Outcomes.Exported : ExportHandler.Outcomes.DeadLettered);
+            var exported = await exporter.ExportAsync(record, receivedEvent, cancellationToken, releasedParkedId: parked.Id);
+            metrics.Handled(exported ? RecordRouter.Outcomes.Exported : RecordRouter.Outcomes.DeadLettered);
             if (!exported)
             {
                 return;

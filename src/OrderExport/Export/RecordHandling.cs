@@ -10,8 +10,8 @@ namespace OrderExport.Export;
 /// the record is dead-lettered with the failure as its reason (<see cref="InfrastructureFailure"/>).
 /// </summary>
 public sealed partial class RecordHandling(
-    ExportHandler handler,
-    EventExporter exporter,
+    RecordRouter router,
+    PlatformExporter exporter,
     IOptions<ConsumerOptions> consumerOptions,
     OrderExportMetrics metrics,
     TimeProvider time,
@@ -26,7 +26,7 @@ public sealed partial class RecordHandling(
         {
             try
             {
-                await handler.HandleAsync(record, abandon);
+                await router.RouteAsync(record, abandon);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
@@ -42,14 +42,14 @@ public sealed partial class RecordHandling(
                         Guid.TryParse(record.Header(MessageHeaders.EventId), out var eventId) ? eventId : null);
                     if (await TryDeadLetterAsync(record, unreadable, abandon))
                     {
-                        metrics.Handled(ExportHandler.Outcomes.DeadLettered);
+                        metrics.Handled(RecordRouter.Outcomes.DeadLettered);
                         return;
                     }
                 }
 
                 var delay = Backoff.Exponential(failures, TimeSpan.FromMilliseconds(200), consumerOptions.Value.InfrastructureRetryMaxDelay);
                 LogHandleFailed(ex, record.Topic, record.Partition, record.Offset, record.KeyText, record.Header(MessageHeaders.EventId), delay);
-                metrics.Handled(ExportHandler.Outcomes.Retried);
+                metrics.Handled(RecordRouter.Outcomes.Retried);
                 metrics.ConsumerRetried(record.Partition, infrastructure);
                 progress.Failed(record.Offset, ex);
                 await Task.Delay(delay, time, abandon);

@@ -57,7 +57,7 @@ public sealed class OrderExportMetrics
     public void Handled(string outcome)
     {
         _consumerHandled.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
-        if (outcome is Export.ExportHandler.Outcomes.Exported or Export.ExportHandler.Outcomes.Replayed)
+        if (outcome is Export.RecordRouter.Outcomes.Exported or Export.RecordRouter.Outcomes.Replayed)
         {
             Interlocked.Increment(ref _exportedTotal);
         }

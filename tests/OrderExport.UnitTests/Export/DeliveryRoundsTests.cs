@@ -59,7 +59,7 @@ public sealed class DeliveryRoundsTests
     }
 
     /// <summary>Runs the export, moving the fake clock on by one round delay each time it starts waiting.</summary>
-    private static async Task<PlatformResult> RunAsync(EventExporter exporter, WaitingTime time)
+    private static async Task<PlatformResult> RunAsync(PlatformExporter exporter, WaitingTime time)
     {
         var run = exporter.CallPlatformAsync(Event(), TestContext.Current.CancellationToken);
         while (!run.IsCompleted)
@@ -87,15 +87,15 @@ public sealed class DeliveryRoundsTests
         }
     }
 
-    private static (EventExporter, ScriptedPlatform, WaitingTime) Arrange(int deliveryRounds, TimeSpan maxCircuitWait)
+    private static (PlatformExporter, ScriptedPlatform, WaitingTime) Arrange(int deliveryRounds, TimeSpan maxCircuitWait)
     {
         var time = new WaitingTime();
         var platform = new ScriptedPlatform();
         var options = Options.Create(new ConsumerOptions { DeliveryRounds = deliveryRounds, MaxCircuitWait = maxCircuitWait, RoundDelay = RoundDelay });
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var exporter = new EventExporter(
+        var exporter = new PlatformExporter(
             services.GetRequiredService<IServiceScopeFactory>(), platform, deadLetterPublisher: null!, options,
-            new OrderExportMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), time, NullLogger<EventExporter>.Instance);
+            new OrderExportMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), time, NullLogger<PlatformExporter>.Instance);
         return (exporter, platform, time);
     }
 
@@ -106,13 +106,13 @@ public sealed class DeliveryRoundsTests
         Reason = "503 Service Unavailable",
     };
 
-    private static ExportEvent Event()
+    private static ReceivedEvent Event()
     {
         var orderId = Guid.NewGuid();
         var payload = new OrderExportRequestedPayload(orderId, 1, "customer-1", 12.50m, "EUR");
         var envelope = new MessageEnvelope(Guid.NewGuid(), "OrderExportRequested", 1, DateTime.UtcNow, orderId, null, null,
             JsonSerializer.SerializeToElement(payload, JsonSerializerOptions.Web));
-        return new ExportEvent(envelope, payload);
+        return new ReceivedEvent(envelope, payload);
     }
 
     private sealed class ScriptedPlatform : IPlatformClient

@@ -5,7 +5,7 @@ using OrderExport.Outbox;
 namespace OrderExport.Export;
 
 /// <summary>A record that was read and understood: the envelope and its typed payload.</summary>
-public sealed record ExportEvent(MessageEnvelope Envelope, OrderExportRequestedPayload Payload)
+public sealed record ReceivedEvent(MessageEnvelope Envelope, OrderExportRequestedPayload Payload)
 {
     public Guid EventId => Envelope.EventId;
 
@@ -21,13 +21,13 @@ public sealed record ExportEvent(MessageEnvelope Envelope, OrderExportRequestedP
 public sealed record UnreadableRecord(string ErrorType, string Message, Guid? EventId = null, Guid? OrderId = null);
 
 /// <summary>Reads and checks an <c>order-export</c> record against the envelope contract.</summary>
-public static class ExportEventReader
+public static class ReceivedEventReader
 {
     public const string Malformed = "MalformedMessage";
     public const string UnknownType = "UnknownEventType";
     public const string UnsupportedVersion = "UnsupportedSchemaVersion";
 
-    public static (ExportEvent? Event, UnreadableRecord? Error) Read(IncomingRecord record)
+    public static (ReceivedEvent? Event, UnreadableRecord? Error) Read(IncomingRecord record)
     {
         if (record.Value is null || record.Value.Length == 0)
         {
@@ -84,6 +84,6 @@ public static class ExportEventReader
             return (null, new UnreadableRecord(Malformed, "The payload is missing fields or does not match the envelope."));
         }
 
-        return (new ExportEvent(envelope, payload), null);
+        return (new ReceivedEvent(envelope, payload), null);
     }
 }

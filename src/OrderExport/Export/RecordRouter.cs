@@ -15,14 +15,14 @@ namespace OrderExport.Export;
 /// consumer store the record's offset. Infrastructure failures (database, broker) throw, and
 /// the consumer retries the same record: nothing is skipped.
 /// </summary>
-public sealed partial class ExportHandler(
+public sealed partial class RecordRouter(
     IServiceScopeFactory scopes,
-    EventExporter exporter,
+    PlatformExporter exporter,
     ParkedEvents parked,
     DeadLetterReplayer replayer,
     IOptions<KafkaOptions> kafkaOptions,
     OrderExportMetrics metrics,
-    ILogger<ExportHandler> logger)
+    ILogger<RecordRouter> logger)
 {
     /// <summary>Values of the <c>outcome</c> tag of orderexport.consumer.handled and of the process span.</summary>
     public static class Outcomes
@@ -39,7 +39,7 @@ public sealed partial class ExportHandler(
     }
 
     /// <summary>Handles one record inside its consumer span (child of the span that published it).</summary>
-    public async Task HandleAsync(IncomingRecord record, CancellationToken cancellationToken)
+    public async Task RouteAsync(IncomingRecord record, CancellationToken cancellationToken)
     {
         using var activity = OrderExportActivities.StartProcess(
             record.Topic, record.Partition, record.Offset, kafkaOptions.Value.ConsumerGroup,
@@ -72,8 +72,8 @@ public sealed partial class ExportHandler(
             return Outcomes.Released;
         }
 
-        var (exportEvent, unreadable) = ExportEventReader.Read(record);
-        if (exportEvent is null)
+        var (receivedEvent, unreadable) = ReceivedEventReader.Read(record);
+        if (receivedEvent is null)
         {
             // A sound envelope of an unknown type or version names its order and event: behind a
             // held order it waits its turn like any event (and is dead-lettered when released).
@@ -89,7 +89,7 @@ public sealed partial class ExportHandler(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        var (orderId, eventId) = (exportEvent.OrderId, exportEvent.EventId);
+        var (orderId, eventId) = (receivedEvent.OrderId, receivedEvent.EventId);
         var found = await FindAsync(db, orderId, eventId, cancellationToken);
         if (found.Contains(Found.Handled))
         {
@@ -99,7 +99,7 @@ public sealed partial class ExportHandler(
 
         if (found.Contains(Found.UnresolvedDeadLetter))
         {
-            await parked.ParkAsync(db, record, exportEvent, cancellationToken);
+            await parked.ParkAsync(db, record, receivedEvent, cancellationToken);
             return Outcomes.Parked;
         }
 
@@ -111,12 +111,12 @@ public sealed partial class ExportHandler(
             if (await ParkedEvents.HasUnresolvedDeadLetterAsync(db, orderId, cancellationToken)
                 || await ParkedEvents.HasParkedAsync(db, orderId, cancellationToken))
             {
-                await parked.ParkAsync(db, record, exportEvent, cancellationToken);
+                await parked.ParkAsync(db, record, receivedEvent, cancellationToken);
                 return Outcomes.Parked;
             }
         }
 
-        return await exporter.ExportAsync(record, exportEvent, cancellationToken) ? Outcomes.Exported : Outcomes.DeadLettered;
+        return await exporter.ExportAsync(record, receivedEvent, cancellationToken) ? Outcomes.Exported : Outcomes.DeadLettered;
     }
 
     /// <summary>What <see cref="FindAsync"/> may find about an event and its order.</summary>

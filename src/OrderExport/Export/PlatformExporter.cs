@@ -12,47 +12,47 @@ namespace OrderExport.Export;
 /// inbox row, the order's export status, and on failure the dead letter (after the record is
 /// on the dead-letter topic). Shared by the first delivery, the parked-event drain and replays.
 /// </summary>
-public sealed partial class EventExporter(
+public sealed partial class PlatformExporter(
     IServiceScopeFactory scopes,
     IPlatformClient platform,
     DeadLetterPublisher deadLetterPublisher,
     IOptions<ConsumerOptions> options,
     OrderExportMetrics metrics,
     TimeProvider time,
-    ILogger<EventExporter> logger)
+    ILogger<PlatformExporter> logger)
 {
     private const int ConcurrencyRetries = 5;
 
     /// <summary>Returns whether the event was exported (else it was dead-lettered).</summary>
-    public async Task<bool> ExportAsync(IncomingRecord record, ExportEvent exportEvent, CancellationToken cancellationToken,
+    public async Task<bool> ExportAsync(IncomingRecord record, ReceivedEvent receivedEvent, CancellationToken cancellationToken,
         long? releasedParkedId = null)
     {
-        var result = await CallPlatformAsync(exportEvent, cancellationToken);
+        var result = await CallPlatformAsync(receivedEvent, cancellationToken);
         if (result.IsExported)
         {
             await SaveAsync(db =>
             {
                 RemoveParked(db, releasedParkedId);
-                db.InboxMessages.Add(Inbox(exportEvent, InboxOutcome.Exported));
-                return RecordOutcomeAsync(db, exportEvent, ExportStatus.Exported, cancellationToken);
+                db.InboxMessages.Add(Inbox(receivedEvent, InboxOutcome.Exported));
+                return RecordOutcomeAsync(db, receivedEvent, ExportStatus.Exported, cancellationToken);
             }, cancellationToken);
-            metrics.Exported(exportEvent.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
-            LogExported(exportEvent.OrderId, exportEvent.EventId, result.Attempts);
+            metrics.Exported(receivedEvent.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
+            LogExported(receivedEvent.OrderId, receivedEvent.EventId, result.Attempts);
             return true;
         }
 
         // Topic first, then the row: a failure in between repeats the record on the dead-letter
         // topic (its headers carry the original offset to tell copies apart), never loses it.
-        var deadLetter = NewDeadLetter(record, exportEvent.EventId, exportEvent.OrderId, result);
+        var deadLetter = NewDeadLetter(record, receivedEvent.EventId, receivedEvent.OrderId, result);
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
         await SaveAsync(db =>
         {
             RemoveParked(db, releasedParkedId);
             db.DeadLetters.Add(deadLetter);
-            db.InboxMessages.Add(Inbox(exportEvent, InboxOutcome.DeadLettered));
-            return RecordOutcomeAsync(db, exportEvent, ExportStatus.DeadLettered, cancellationToken);
+            db.InboxMessages.Add(Inbox(receivedEvent, InboxOutcome.DeadLettered));
+            return RecordOutcomeAsync(db, receivedEvent, ExportStatus.DeadLettered, cancellationToken);
         }, cancellationToken);
-        LogDeadLettered(exportEvent.OrderId, exportEvent.EventId, deadLetter.ErrorType, deadLetter.ErrorMessage, deadLetter.Attempts);
+        LogDeadLettered(receivedEvent.OrderId, receivedEvent.EventId, deadLetter.ErrorType, deadLetter.ErrorMessage, deadLetter.Attempts);
         return false;
     }
 
@@ -62,11 +62,11 @@ public sealed partial class EventExporter(
     /// without counting rounds, for at most <see cref="ConsumerOptions.MaxCircuitWait"/> (so two
     /// poison events that keep the circuit open themselves cannot stall the consumer for ever).
     /// </summary>
-    public async Task<PlatformResult> CallPlatformAsync(ExportEvent exportEvent, CancellationToken cancellationToken)
+    public async Task<PlatformResult> CallPlatformAsync(ReceivedEvent receivedEvent, CancellationToken cancellationToken)
     {
-        var payload = exportEvent.Payload;
+        var payload = receivedEvent.Payload;
         var request = new PlatformExportRequest(
-            exportEvent.EventId, exportEvent.OrderId, payload.Sequence, payload.CustomerId, payload.Amount, payload.Currency);
+            receivedEvent.EventId, receivedEvent.OrderId, payload.Sequence, payload.CustomerId, payload.Amount, payload.Currency);
         var attempts = 0;
         var spentRounds = 0;
         DateTimeOffset? firstFailure = null;
@@ -94,8 +94,8 @@ public sealed partial class EventExporter(
                 return result with { Attempts = attempts, FirstFailureAt = firstFailure ?? result.FirstFailureAt };
             }
 
-            LogRoundFailed(exportEvent.OrderId, exportEvent.EventId, spentRounds, result.Reason, result.CircuitOpen);
-            metrics.Handled(ExportHandler.Outcomes.Retried);
+            LogRoundFailed(receivedEvent.OrderId, receivedEvent.EventId, spentRounds, result.Reason, result.CircuitOpen);
+            metrics.Handled(RecordRouter.Outcomes.Retried);
             await Task.Delay(options.Value.RoundDelay, time, cancellationToken);
         }
     }
@@ -146,19 +146,19 @@ public sealed partial class EventExporter(
         _ => "PlatformUnavailable",
     };
 
-    public InboxMessage Inbox(ExportEvent exportEvent, InboxOutcome outcome) => new()
+    public InboxMessage Inbox(ReceivedEvent receivedEvent, InboxOutcome outcome) => new()
     {
-        EventId = exportEvent.EventId,
-        OrderId = exportEvent.OrderId,
+        EventId = receivedEvent.EventId,
+        OrderId = receivedEvent.OrderId,
         Outcome = outcome,
         HandledAtUtc = time.GetUtcNow().UtcDateTime,
     };
 
-    public static async Task RecordOutcomeAsync(OrderExportDbContext db, ExportEvent exportEvent, ExportStatus outcome, CancellationToken cancellationToken)
+    public static async Task RecordOutcomeAsync(OrderExportDbContext db, ReceivedEvent receivedEvent, ExportStatus outcome, CancellationToken cancellationToken)
     {
         // No order here (a record written straight to the topic, say): nothing to record on.
-        var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == exportEvent.OrderId, cancellationToken);
-        order?.RecordExportOutcome(exportEvent.Payload.Sequence, outcome);
+        var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == receivedEvent.OrderId, cancellationToken);
+        order?.RecordExportOutcome(receivedEvent.Payload.Sequence, outcome);
     }
 
     /// <summary>Runs <paramref name="writes"/> on a fresh context and saves, again on a concurrent order update.</summary>
