@@ -36,6 +36,24 @@ for trx in "$results"/*.trx; do
   # xunit's skipped tests are "NotExecuted" results that the counters only show as total - executed.
   skipped=$((skipped + $(get total) - $(get executed)))
 done
+# CI shows the end of this output: name each failed test there, with the start of its message.
+for trx in "$results"/*.trx; do
+  [[ -f "$trx" ]] && grep -q 'outcome="Failed"' "$trx" || continue
+  if command -v python3 >/dev/null; then
+    python3 - "$trx" <<'PY' >&2 || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+    message = result.findtext(".//t:Message", "", ns).strip().splitlines()
+    print(f"FAILED {result.get('testName')} after {result.get('duration')}")
+    print("\n".join("  " + line for line in message[:12]))
+    stack = result.findtext(".//t:StackTrace", "", ns).strip().splitlines()
+    print("\n".join("  " + line.strip() for line in stack[:6]))
+PY
+  else
+    grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed 's/.*testName="\([^"]*\)".*/FAILED \1/' >&2
+  fi
+done
 if ((files == 0)); then
   echo "no test results were written (did the build fail?)" >&2
   failed=$((failed + 1))
