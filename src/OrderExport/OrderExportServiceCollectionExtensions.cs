@@ -9,6 +9,7 @@ using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 using OrderExport.Telemetry;
 using Scalar.AspNetCore;
 

@@ -4,23 +4,9 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
-using OrderExport.Outbox;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
-
-/// <summary>Kafka header names on dead-letter records.</summary>
-public static class DeadLetterHeaders
-{
-    public const string OriginalTopic = "dlq-original-topic";
-    public const string OriginalPartition = "dlq-original-partition";
-    public const string OriginalOffset = "dlq-original-offset";
-    public const string ErrorType = "dlq-error-type";
-    public const string ErrorMessage = "dlq-error-message";
-    public const string Attempts = "dlq-attempts";
-    public const string FirstFailureAt = "dlq-first-failure-at";
-    public const string LastFailureAt = "dlq-last-failure-at";
-}
 
 /// <summary>
 /// Writes a failed record, unchanged, to the dead-letter topic with why it failed in its headers,

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using OrderExport.Messaging;
 using OrderExport.Orders;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
 using OrderExport.Telemetry;
@@ -8,7 +8,7 @@ using OrderExport.Telemetry;
 namespace OrderExport.Export;
 
 /// <summary>
-/// Handles a replay control record (<see cref="Outbox.ControlHeaders.ReplayOf"/>): exports the
+/// Handles a replay control record (<see cref="ControlHeaders.ReplayOf"/>): exports the
 /// dead-lettered event again, resolves the dead letter, and releases the order's parked events.
 /// A replay of an already resolved dead letter exports nothing but still releases parked
 /// events, so a replay interrupted between the two (a deploy, say) finishes on redelivery.

@@ -7,7 +7,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OrderExport.Api;
 using OrderExport.Messaging;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 

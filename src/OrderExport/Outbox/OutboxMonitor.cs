@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrderExport.Health;
+using OrderExport.Hosting;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Outbox;

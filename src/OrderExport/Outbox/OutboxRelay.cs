@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
+using OrderExport.Hosting;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OrderExport.Platform.Fake;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Platform;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Messaging;
 using OrderExport.Orders;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Foundation;
