@@ -6,6 +6,7 @@ using OrderExport.Api;
 using OrderExport.Export;
 using OrderExport.Health;
 using OrderExport.Orders;
+using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 

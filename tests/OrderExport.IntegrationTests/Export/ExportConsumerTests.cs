@@ -6,6 +6,7 @@ using OrderExport.IntegrationTests.Infrastructure;
 using static OrderExport.IntegrationTests.Infrastructure.TestEnvelopes;
 using OrderExport.Messaging;
 using OrderExport.Orders;
+using OrderExport.Outbox;
 using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Export;

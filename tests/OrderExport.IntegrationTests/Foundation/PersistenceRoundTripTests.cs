@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Messaging;
 using OrderExport.Orders;
+using OrderExport.Outbox;
 using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Foundation;
