@@ -37,16 +37,7 @@ public sealed class DeadLetterPublisher(KafkaProducer producer, IOptions<KafkaOp
 
         var (traceParent, traceState) = OrderExportActivities.Context(
             activity, record.Header(MessageHeaders.TraceParent), record.Header(MessageHeaders.TraceState));
-        if (traceParent is not null)
-        {
-            Add(headers, MessageHeaders.TraceParent, traceParent);
-        }
-
-        if (!string.IsNullOrEmpty(traceState))
-        {
-            Add(headers, MessageHeaders.TraceState, traceState);
-        }
-
+        TraceHeaders.Add(headers, traceParent, traceState);
         Add(headers, DeadLetterHeaders.OriginalTopic, deadLetter.Topic);
         Add(headers, DeadLetterHeaders.OriginalPartition, deadLetter.Partition.ToString(CultureInfo.InvariantCulture));
         Add(headers, DeadLetterHeaders.OriginalOffset, deadLetter.Offset.ToString(CultureInfo.InvariantCulture));

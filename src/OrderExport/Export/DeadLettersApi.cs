@@ -180,17 +180,7 @@ public static class DeadLettersApi
     private static Headers WithTraceContext(Headers headers)
     {
         var (traceParent, traceState) = OrderExportActivities.Context(Activity.Current);
-        if (traceParent is not null)
-        {
-            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
-        }
-
-        if (!string.IsNullOrEmpty(traceState))
-        {
-            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
-        }
-
-        return headers;
+        return TraceHeaders.Add(headers, traceParent, traceState);
     }
 
     private static ProblemHttpResult NotFound(long id) => TypedResults.Problem(
