@@ -121,17 +121,16 @@ public static class DeadLettersApi
             return NotFound(id);
         }
 
-        if (deadLetter.Status == DeadLetterStatus.Replayed)
+        try
+        {
+            if (deadLetter.Discard(time.GetUtcNow().UtcDateTime))
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        catch (DeadLetterResolvedException)
         {
             return AlreadyResolved(deadLetter);
-        }
-
-        if (deadLetter.Status == DeadLetterStatus.Unresolved)
-        {
-            deadLetter.Status = DeadLetterStatus.Discarded;
-            deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
-            deadLetter.Version++;
-            await db.SaveChangesAsync(cancellationToken);
         }
 
         if (deadLetter.OrderId is { } orderId)

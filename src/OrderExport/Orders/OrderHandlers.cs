@@ -100,25 +100,11 @@ internal static class OrderChange
     /// the change tracker (the unsaved changes and outbox rows with it) and runs again on fresh
     /// state, up to <see cref="Attempts"/> times; the last conflict propagates (409).
     /// </summary>
-    public static async Task<OrderResponse?> RunAsync(
-        OrderExportDbContext db, Guid orderId, Func<Order, Task<OrderResponse>> change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
+    public static Task<OrderResponse?> RunAsync(
+        OrderExportDbContext db, Guid orderId, Func<Order, Task<OrderResponse>> change, CancellationToken cancellationToken) =>
+        ConcurrencyRetry.RunAsync<OrderResponse?>(Attempts, async () =>
         {
             var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken);
-            if (order is null)
-            {
-                return null;
-            }
-
-            try
-            {
-                return await change(order);
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
-            {
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+            return order is null ? null : await change(order);
+        }, beforeRetry: db.ChangeTracker.Clear);
 }
