@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using OrderExport.Messaging;
 using OrderExport.Orders;
-using OrderExport.Outbox;
 
 namespace OrderExport.Benchmarks.Infrastructure;
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Outbox;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.Benchmarks.Infrastructure;
 

@@ -1,3 +1,5 @@
+using OrderExport.Platform;
+
 namespace OrderExport.Export;
 
 public enum DeadLetterStatus
@@ -15,6 +17,9 @@ public enum DeadLetterStatus
 /// <summary>
 /// A message that could not be exported (or read). The same record, with the reason in its
 /// headers, is on the dead-letter topic; this row is the index operators list and act on.
+/// Its state changes only through <see cref="Discard"/>, <see cref="MarkReplayed"/> and
+/// <see cref="RecordFailedReplay"/>, each of which checks the state it starts from and bumps
+/// <see cref="Version"/> (the concurrency token) when it changes anything.
 /// </summary>
 public sealed class DeadLetter
 {
@@ -47,13 +52,75 @@ public sealed class DeadLetter
     /// <summary>The original record's value as <see cref="RecordText"/> stores it (text, or <c>base64:</c> for binary).</summary>
     public required string Payload { get; set; }
 
-    public DeadLetterStatus Status { get; set; }
+    public DeadLetterStatus Status { get; private set; }
 
     public DateTime CreatedAtUtc { get; set; }
 
-    public DateTime? ResolvedAtUtc { get; set; }
+    public DateTime? ResolvedAtUtc { get; private set; }
 
-    public int Version { get; set; }
+    public int Version { get; private set; }
+
+    /// <summary>
+    /// An operator gives up on it: Unresolved becomes Discarded (true). Discarding again changes
+    /// nothing (false) and is allowed, so the release of the order's parked events can be sent
+    /// again; a replayed dead letter cannot be discarded.
+    /// </summary>
+    /// <exception cref="DeadLetterResolvedException">It was replayed.</exception>
+    public bool Discard(DateTime nowUtc)
+    {
+        switch (Status)
+        {
+            case DeadLetterStatus.Unresolved:
+                Resolve(DeadLetterStatus.Discarded, nowUtc);
+                return true;
+            case DeadLetterStatus.Discarded:
+                return false;
+            default:
+                throw new DeadLetterResolvedException(this);
+        }
+    }
+
+    /// <summary>
+    /// Its event was exported on replay. From Unresolved, and from Discarded too: an operator may
+    /// discard it while the replay is under way, and the export has happened all the same.
+    /// </summary>
+    /// <exception cref="DeadLetterResolvedException">It was replayed already.</exception>
+    public void MarkReplayed(DateTime nowUtc)
+    {
+        if (Status == DeadLetterStatus.Replayed)
+        {
+            throw new DeadLetterResolvedException(this);
+        }
+
+        Resolve(DeadLetterStatus.Replayed, nowUtc);
+    }
+
+    /// <summary>
+    /// A replay failed again: it keeps its status (an unresolved one keeps holding its order) and
+    /// takes the latest failure, its attempts added to the earlier ones.
+    /// </summary>
+    /// <exception cref="DeadLetterResolvedException">It was replayed: a replayed dead letter cannot fail again.</exception>
+    public void RecordFailedReplay(PlatformResult result, DateTime nowUtc)
+    {
+        if (Status == DeadLetterStatus.Replayed)
+        {
+            throw new DeadLetterResolvedException(this);
+        }
+
+        Attempts += result.Attempts;
+        LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? nowUtc;
+        ErrorType = ErrorTypeOf(result);
+        ErrorMessage = result.Reason ?? "unknown";
+        Version++;
+    }
+
+    /// <summary>What the dead-letter topic and the operators see as the kind of failure.</summary>
+    internal static string ErrorTypeOf(PlatformResult result) => result.Outcome switch
+    {
+        PlatformOutcome.PermanentFailure when result.StatusCode is null => result.Reason?.Split(':')[0] ?? "Unreadable",
+        PlatformOutcome.PermanentFailure => "PlatformRejected",
+        _ => "PlatformUnavailable",
+    };
 
     /// <summary>The original record's key bytes, or the order id's where it had none; null if neither.</summary>
     public byte[]? KeyBytes() =>
@@ -66,4 +133,18 @@ public sealed class DeadLetter
     /// again, what goes to the dead-letter topic again, byte for byte.
     /// </summary>
     public IncomingRecord StoredRecord() => new(Topic, Partition, Offset, KeyBytes(), RecordText.ToBytes(Payload), []);
+
+    private void Resolve(DeadLetterStatus status, DateTime nowUtc)
+    {
+        Status = status;
+        ResolvedAtUtc = nowUtc;
+        Version++;
+    }
+}
+
+/// <summary>A change that only an unresolved (or discarded) dead letter allows; the API answers it with 409.</summary>
+public sealed class DeadLetterResolvedException(DeadLetter deadLetter)
+    : InvalidOperationException($"Dead letter {deadLetter.Id} is {deadLetter.Status}.")
+{
+    public DeadLetter DeadLetter { get; } = deadLetter;
 }

@@ -4,23 +4,9 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
-using OrderExport.Outbox;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Export;
-
-/// <summary>Kafka header names on dead-letter records.</summary>
-public static class DeadLetterHeaders
-{
-    public const string OriginalTopic = "dlq-original-topic";
-    public const string OriginalPartition = "dlq-original-partition";
-    public const string OriginalOffset = "dlq-original-offset";
-    public const string ErrorType = "dlq-error-type";
-    public const string ErrorMessage = "dlq-error-message";
-    public const string Attempts = "dlq-attempts";
-    public const string FirstFailureAt = "dlq-first-failure-at";
-    public const string LastFailureAt = "dlq-last-failure-at";
-}
 
 /// <summary>
 /// Writes a failed record, unchanged, to the dead-letter topic with why it failed in its headers,
@@ -51,16 +37,7 @@ public sealed class DeadLetterPublisher(KafkaProducer producer, IOptions<KafkaOp
 
         var (traceParent, traceState) = OrderExportActivities.Context(
             activity, record.Header(MessageHeaders.TraceParent), record.Header(MessageHeaders.TraceState));
-        if (traceParent is not null)
-        {
-            Add(headers, MessageHeaders.TraceParent, traceParent);
-        }
-
-        if (!string.IsNullOrEmpty(traceState))
-        {
-            Add(headers, MessageHeaders.TraceState, traceState);
-        }
-
+        TraceHeaders.Add(headers, traceParent, traceState);
         Add(headers, DeadLetterHeaders.OriginalTopic, deadLetter.Topic);
         Add(headers, DeadLetterHeaders.OriginalPartition, deadLetter.Partition.ToString(CultureInfo.InvariantCulture));
         Add(headers, DeadLetterHeaders.OriginalOffset, deadLetter.Offset.ToString(CultureInfo.InvariantCulture));

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using OrderExport.Messaging;
 using OrderExport.Orders;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Platform;
 using OrderExport.Telemetry;
@@ -8,7 +8,7 @@ using OrderExport.Telemetry;
 namespace OrderExport.Export;
 
 /// <summary>
-/// Handles a replay control record (<see cref="Outbox.ControlHeaders.ReplayOf"/>): exports the
+/// Handles a replay control record (<see cref="ControlHeaders.ReplayOf"/>): exports the
 /// dead-lettered event again, resolves the dead letter, and releases the order's parked events.
 /// A replay of an already resolved dead letter exports nothing but still releases parked
 /// events, so a replay interrupted between the two (a deploy, say) finishes on redelivery.
@@ -68,7 +68,8 @@ public sealed partial class DeadLetterReplayer(
 
         if (result.IsExported)
         {
-            await exporter.SaveAsync(db => ResolveAsync(db, deadLetterId, receivedEvent!, cancellationToken), cancellationToken);
+            await ConcurrencyRetry.SaveAsync(scopes, PlatformExporter.SaveAttempts,
+                db => ResolveAsync(db, deadLetterId, receivedEvent!, cancellationToken), cancellationToken);
             metrics.Exported(receivedEvent!.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
             LogReplayed(receivedEvent.OrderId, receivedEvent.EventId, deadLetterId);
             await parked.DrainAsync(deadLetter.OrderId ?? receivedEvent.OrderId, cancellationToken);
@@ -78,20 +79,11 @@ public sealed partial class DeadLetterReplayer(
         // Still failing: it stays unresolved (its order stays held), with the latest reason, and
         // goes to the dead-letter topic again so the failure is visible there too.
         var now = time.GetUtcNow().UtcDateTime;
-        deadLetter.Attempts += result.Attempts;
-        deadLetter.LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? now;
-        deadLetter.ErrorType = PlatformExporter.ErrorTypeOf(result);
-        deadLetter.ErrorMessage = result.Reason ?? "unknown";
+        deadLetter.RecordFailedReplay(result, now);
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
-        await exporter.SaveAsync(async db =>
-        {
-            var tracked = await db.DeadLetters.SingleAsync(d => d.Id == deadLetterId, cancellationToken);
-            tracked.Attempts = deadLetter.Attempts;
-            tracked.LastFailureAtUtc = deadLetter.LastFailureAtUtc;
-            tracked.ErrorType = deadLetter.ErrorType;
-            tracked.ErrorMessage = deadLetter.ErrorMessage;
-            tracked.Version++;
-        }, cancellationToken);
+        await ConcurrencyRetry.SaveAsync(scopes, PlatformExporter.SaveAttempts, async db =>
+            (await db.DeadLetters.SingleAsync(d => d.Id == deadLetterId, cancellationToken)).RecordFailedReplay(result, now),
+            cancellationToken);
         LogReplayFailed(deadLetter.OrderId, deadLetter.EventId, deadLetterId, deadLetter.ErrorMessage);
         return RecordRouter.Outcomes.ReplayFailed;
     }
@@ -108,19 +100,18 @@ public sealed partial class DeadLetterReplayer(
 
     private async Task ResolveAsync(OrderExportDbContext db, long deadLetterId, ReceivedEvent receivedEvent, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow().UtcDateTime;
         var deadLetter = await db.DeadLetters.SingleAsync(d => d.Id == deadLetterId, cancellationToken);
-        deadLetter.Status = DeadLetterStatus.Replayed;
-        deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
-        deadLetter.Version++;
+        deadLetter.MarkReplayed(now);
         var inbox = await db.InboxMessages.SingleOrDefaultAsync(m => m.EventId == receivedEvent.EventId, cancellationToken);
         if (inbox is null)
         {
-            db.InboxMessages.Add(exporter.Inbox(receivedEvent, InboxOutcome.Exported));
+            db.InboxMessages.Add(InboxMessage.For(receivedEvent, InboxOutcome.Exported, now));
         }
         else
         {
             inbox.Outcome = InboxOutcome.Exported;
-            inbox.HandledAtUtc = time.GetUtcNow().UtcDateTime;
+            inbox.HandledAtUtc = now;
         }
 
         await PlatformExporter.RecordOutcomeAsync(db, receivedEvent, ExportStatus.Exported, cancellationToken);

@@ -7,7 +7,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OrderExport.Api;
 using OrderExport.Messaging;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 
@@ -122,17 +121,16 @@ public static class DeadLettersApi
             return NotFound(id);
         }
 
-        if (deadLetter.Status == DeadLetterStatus.Replayed)
+        try
+        {
+            if (deadLetter.Discard(time.GetUtcNow().UtcDateTime))
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        catch (DeadLetterResolvedException)
         {
             return AlreadyResolved(deadLetter);
-        }
-
-        if (deadLetter.Status == DeadLetterStatus.Unresolved)
-        {
-            deadLetter.Status = DeadLetterStatus.Discarded;
-            deadLetter.ResolvedAtUtc = time.GetUtcNow().UtcDateTime;
-            deadLetter.Version++;
-            await db.SaveChangesAsync(cancellationToken);
         }
 
         if (deadLetter.OrderId is { } orderId)
@@ -181,17 +179,7 @@ public static class DeadLettersApi
     private static Headers WithTraceContext(Headers headers)
     {
         var (traceParent, traceState) = OrderExportActivities.Context(Activity.Current);
-        if (traceParent is not null)
-        {
-            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
-        }
-
-        if (!string.IsNullOrEmpty(traceState))
-        {
-            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
-        }
-
-        return headers;
+        return TraceHeaders.Add(headers, traceParent, traceState);
     }
 
     private static ProblemHttpResult NotFound(long id) => TypedResults.Problem(

@@ -3,7 +3,6 @@ using System.Runtime.ExceptionServices;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using OrderExport.Outbox;
+using OrderExport.Hosting;
 using OrderExport.Persistence;
 
 namespace OrderExport.Export;

@@ -16,4 +16,12 @@ public sealed class InboxMessage
     public InboxOutcome Outcome { get; set; }
 
     public DateTime HandledAtUtc { get; set; }
+
+    public static InboxMessage For(ReceivedEvent receivedEvent, InboxOutcome outcome, DateTime handledAtUtc) => new()
+    {
+        EventId = receivedEvent.EventId,
+        OrderId = receivedEvent.OrderId,
+        Outcome = outcome,
+        HandledAtUtc = handledAtUtc,
+    };
 }

@@ -38,6 +38,4 @@ public sealed record IncomingRecord(
     }
 
     public string KeyText => Key is null ? "" : Encoding.UTF8.GetString(Key);
-
-    public string ValueText => Value is null ? "" : Encoding.UTF8.GetString(Value);
 }

@@ -21,7 +21,8 @@ public sealed partial class PlatformExporter(
     TimeProvider time,
     ILogger<PlatformExporter> logger)
 {
-    private const int ConcurrencyRetries = 5;
+    /// <summary>Tries at saving an outcome: the order row may change meanwhile (a re-export request, say).</summary>
+    internal const int SaveAttempts = 5;
 
     /// <summary>Returns whether the event was exported (else it was dead-lettered).</summary>
     public async Task<bool> ExportAsync(IncomingRecord record, ReceivedEvent receivedEvent, CancellationToken cancellationToken,
@@ -30,10 +31,10 @@ public sealed partial class PlatformExporter(
         var result = await CallPlatformAsync(receivedEvent, cancellationToken);
         if (result.IsExported)
         {
-            await SaveAsync(db =>
+            await ConcurrencyRetry.SaveAsync(scopes, SaveAttempts, db =>
             {
                 RemoveParked(db, releasedParkedId);
-                db.InboxMessages.Add(Inbox(receivedEvent, InboxOutcome.Exported));
+                db.InboxMessages.Add(InboxMessage.For(receivedEvent, InboxOutcome.Exported, time.GetUtcNow().UtcDateTime));
                 return RecordOutcomeAsync(db, receivedEvent, ExportStatus.Exported, cancellationToken);
             }, cancellationToken);
             metrics.Exported(receivedEvent.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
@@ -45,11 +46,11 @@ public sealed partial class PlatformExporter(
         // topic (its headers carry the original offset to tell copies apart), never loses it.
         var deadLetter = NewDeadLetter(record, receivedEvent.EventId, receivedEvent.OrderId, result);
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
-        await SaveAsync(db =>
+        await ConcurrencyRetry.SaveAsync(scopes, SaveAttempts, db =>
         {
             RemoveParked(db, releasedParkedId);
             db.DeadLetters.Add(deadLetter);
-            db.InboxMessages.Add(Inbox(receivedEvent, InboxOutcome.DeadLettered));
+            db.InboxMessages.Add(InboxMessage.For(receivedEvent, InboxOutcome.DeadLettered, time.GetUtcNow().UtcDateTime));
             return RecordOutcomeAsync(db, receivedEvent, ExportStatus.DeadLettered, cancellationToken);
         }, cancellationToken);
         LogDeadLettered(receivedEvent.OrderId, receivedEvent.EventId, deadLetter.ErrorType, deadLetter.ErrorMessage, deadLetter.Attempts);
@@ -126,7 +127,8 @@ public sealed partial class PlatformExporter(
         LogUnreadable(record.Topic, record.Partition, record.Offset, orderId, unreadable.ErrorType, unreadable.Message);
     }
 
-    public PlatformResult Failed(string errorType, string message)
+    /// <summary>A permanent failure that never reached the platform (the record could not be read).</summary>
+    internal PlatformResult Failed(string errorType, string message)
     {
         var now = time.GetUtcNow();
         return new PlatformResult
@@ -139,46 +141,12 @@ public sealed partial class PlatformExporter(
         };
     }
 
-    public static string ErrorTypeOf(PlatformResult result) => result.Outcome switch
-    {
-        PlatformOutcome.PermanentFailure when result.StatusCode is null => result.Reason?.Split(':')[0] ?? "Unreadable",
-        PlatformOutcome.PermanentFailure => "PlatformRejected",
-        _ => "PlatformUnavailable",
-    };
-
-    public InboxMessage Inbox(ReceivedEvent receivedEvent, InboxOutcome outcome) => new()
-    {
-        EventId = receivedEvent.EventId,
-        OrderId = receivedEvent.OrderId,
-        Outcome = outcome,
-        HandledAtUtc = time.GetUtcNow().UtcDateTime,
-    };
-
-    public static async Task RecordOutcomeAsync(OrderExportDbContext db, ReceivedEvent receivedEvent, ExportStatus outcome, CancellationToken cancellationToken)
+    /// <summary>The export's outcome on its order, in the caller's unit of work.</summary>
+    internal static async Task RecordOutcomeAsync(OrderExportDbContext db, ReceivedEvent receivedEvent, ExportStatus outcome, CancellationToken cancellationToken)
     {
         // No order here (a record written straight to the topic, say): nothing to record on.
         var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == receivedEvent.OrderId, cancellationToken);
         order?.RecordExportOutcome(receivedEvent.Payload.Sequence, outcome);
-    }
-
-    /// <summary>Runs <paramref name="writes"/> on a fresh context and saves, again on a concurrent order update.</summary>
-    public async Task SaveAsync(Func<OrderExportDbContext, Task> writes, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-            await writes(db);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                return;
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < ConcurrencyRetries)
-            {
-                // The order changed meanwhile (a re-export request, say): apply our outcome to the new state.
-            }
-        }
     }
 
     private DeadLetter NewDeadLetter(IncomingRecord record, Guid? eventId, Guid? orderId, PlatformResult result)
@@ -192,13 +160,12 @@ public sealed partial class PlatformExporter(
             Topic = record.Topic,
             Partition = record.Partition,
             Offset = record.Offset,
-            ErrorType = ErrorTypeOf(result),
+            ErrorType = DeadLetter.ErrorTypeOf(result),
             ErrorMessage = result.Reason ?? "unknown",
             Attempts = result.Attempts,
             FirstFailureAtUtc = result.FirstFailureAt?.UtcDateTime ?? now,
             LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? now,
             Payload = RecordText.From(record.Value),
-            Status = DeadLetterStatus.Unresolved,
             CreatedAtUtc = now,
         };
     }

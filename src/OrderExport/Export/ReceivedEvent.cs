@@ -1,6 +1,6 @@
 using System.Text.Json;
+using OrderExport.Messaging;
 using OrderExport.Orders;
-using OrderExport.Outbox;
 
 namespace OrderExport.Export;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using OrderExport.Outbox;
+using OrderExport.Hosting;
+using OrderExport.Messaging;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Export;

@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
-using OrderExport.Outbox;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 

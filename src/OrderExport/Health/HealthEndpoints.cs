@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OrderExport.Orders;
 
 namespace OrderExport.Health;
 
@@ -8,6 +9,8 @@ namespace OrderExport.Health;
 /// <c>/health/live</c>: the process answers (no dependency checked, so a database outage does not
 /// get the service restarted). <c>/health/ready</c>: database and broker (Unhealthy, 503 when
 /// down) and the pipeline (Degraded, 200, when the outbox backlog ages or dead letters wait).
+/// Registered with them: the outbox backlog gauges' sampler, and the consumer's answer to
+/// "why does this order's export wait" (GET /orders/{id}).
 /// </summary>
 public static class HealthEndpoints
 {
@@ -17,6 +20,8 @@ public static class HealthEndpoints
     {
         services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KafkaHealthCheck>();
+        services.AddHostedService<OutboxMonitor>();
+        services.AddSingleton<IExportWaits, ConsumerWaits>();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
             .AddCheck<KafkaHealthCheck>("kafka", tags: [ReadyTag])

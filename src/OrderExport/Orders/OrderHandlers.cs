@@ -1,8 +1,5 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using OrderExport.Export;
-using OrderExport.Health;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
 
@@ -23,7 +20,7 @@ internal sealed class CreateOrderHandler(OrderExportDbContext db, TimeProvider t
     }
 }
 
-internal sealed class ConfirmOrderHandler(OrderExportDbContext db, TimeProvider time, OrderExportMetrics metrics)
+internal sealed class ConfirmOrderHandler(OrderExportDbContext db, IUnpublishedExports outbox, TimeProvider time, OrderExportMetrics metrics)
     : ICommandHandler<ConfirmOrderCommand, OrderResponse?>
 {
     // Someone confirmed it at the same time: look again; Confirm() will then be a no-op.
@@ -37,7 +34,7 @@ internal sealed class ConfirmOrderHandler(OrderExportDbContext db, TimeProvider 
                 metrics.OrderConfirmed();
             }
 
-            return OrderResponse.From(order, await OrderExportStatus.ReadAsync(db, order, cancellationToken));
+            return OrderResponse.From(order, await OrderExportStatus.ReadAsync(outbox, order, cancellationToken));
         }, cancellationToken);
 }
 
@@ -59,7 +56,7 @@ internal sealed class RequestOrderExportHandler(OrderExportDbContext db, TimePro
         }, cancellationToken);
 }
 
-internal sealed class GetOrderHandler(OrderExportDbContext db, ConsumerProgress consumer, IOptions<HealthOptions> health)
+internal sealed class GetOrderHandler(OrderExportDbContext db, IUnpublishedExports outbox, IExportWaits waits)
     : IQueryHandler<GetOrderQuery, OrderResponse?>
 {
     public async ValueTask<OrderResponse?> Handle(GetOrderQuery query, CancellationToken cancellationToken)
@@ -70,8 +67,8 @@ internal sealed class GetOrderHandler(OrderExportDbContext db, ConsumerProgress 
             return null;
         }
 
-        var status = await OrderExportStatus.ReadAsync(db, order, cancellationToken);
-        var waiting = status == ExportStatus.Published ? consumer.ExplainWait(order.Id, health.Value.ConsumerStallAfter) : null;
+        var status = await OrderExportStatus.ReadAsync(outbox, order, cancellationToken);
+        var waiting = status == ExportStatus.Published ? waits.Explain(order.Id) : null;
         return OrderResponse.From(order, status, waiting);
     }
 }
@@ -82,10 +79,10 @@ internal static class OrderExportStatus
     /// The consumer records Exported/DeadLettered on the order; "Published" is read from the
     /// outbox so the relay never has to touch order rows.
     /// </summary>
-    public static async Task<ExportStatus> ReadAsync(OrderExportDbContext db, Order order, CancellationToken cancellationToken) =>
+    public static async Task<ExportStatus> ReadAsync(IUnpublishedExports outbox, Order order, CancellationToken cancellationToken) =>
         order.ExportStatus != ExportStatus.Pending
             ? order.ExportStatus
-            : Of(order.ExportStatus, await db.OutboxMessages.AnyAsync(m => m.OrderId == order.Id && m.PublishedAtUtc == null, cancellationToken));
+            : Of(order.ExportStatus, await outbox.AnyAsync(order.Id, cancellationToken));
 
     /// <summary>The rule itself, for callers that read the outbox rows their own way (a page of orders, a journey).</summary>
     public static ExportStatus Of(ExportStatus recorded, bool hasUnpublishedRow) =>
@@ -103,25 +100,11 @@ internal static class OrderChange
     /// the change tracker (the unsaved changes and outbox rows with it) and runs again on fresh
     /// state, up to <see cref="Attempts"/> times; the last conflict propagates (409).
     /// </summary>
-    public static async Task<OrderResponse?> RunAsync(
-        OrderExportDbContext db, Guid orderId, Func<Order, Task<OrderResponse>> change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
+    public static Task<OrderResponse?> RunAsync(
+        OrderExportDbContext db, Guid orderId, Func<Order, Task<OrderResponse>> change, CancellationToken cancellationToken) =>
+        ConcurrencyRetry.RunAsync<OrderResponse?>(Attempts, async () =>
         {
             var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == orderId, cancellationToken);
-            if (order is null)
-            {
-                return null;
-            }
-
-            try
-            {
-                return await change(order);
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
-            {
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+            return order is null ? null : await change(order);
+        }, beforeRetry: db.ChangeTracker.Clear);
 }

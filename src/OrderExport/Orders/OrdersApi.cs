@@ -24,6 +24,7 @@ public static class OrdersApi
     {
         var orders = app.MapGroup("/orders")
             .WithTags("Orders")
+            .WithRequestBodyLimit(MaxRequestBodyBytes)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

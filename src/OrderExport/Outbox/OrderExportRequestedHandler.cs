@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Mediator;
+using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrderExport.Hosting;
 
 namespace OrderExport.Outbox;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
+using OrderExport.Hosting;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
 using OrderExport.Telemetry;
@@ -196,21 +197,12 @@ public sealed partial class OutboxRelay(
             { MessageHeaders.EventType, Encoding.UTF8.GetBytes(message.EventType) },
             { MessageHeaders.SchemaVersion, Encoding.UTF8.GetBytes(message.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
         };
-        if (traceParent is not null)
-        {
-            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
-        }
-
-        if (!string.IsNullOrEmpty(traceState))
-        {
-            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
-        }
 
         return new Message<string, byte[]>
         {
             Key = message.OrderId.ToString(),
             Value = Encoding.UTF8.GetBytes(message.Payload),
-            Headers = headers,
+            Headers = TraceHeaders.Add(headers, traceParent, traceState),
         };
     }
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using OrderExport.Orders;
 using OrderExport.Persistence;
 
 namespace OrderExport.Outbox;
@@ -14,7 +15,7 @@ public sealed record PendingOutboxMessage(
 /// The relay's SQL, kept out of EF Core's change tracker for speed: claim a batch, mark it
 /// published, record failures. Provider differences live in <see cref="SqlDialect"/>.
 /// </summary>
-public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
+public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect) : IUnpublishedExports
 {
     private DbConnection Connection => db.Database.GetDbConnection();
 
@@ -93,6 +94,10 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect)
         Add(command, "@limit", limit);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>Whether an event of the order is still unpublished: until the relay publishes it, its export is Pending.</summary>
+    Task<bool> IUnpublishedExports.AnyAsync(Guid orderId, CancellationToken cancellationToken) =>
+        db.OutboxMessages.AnyAsync(m => m.OrderId == orderId && m.PublishedAtUtc == null, cancellationToken);
 
     private DbCommand Command(string sql)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OrderExport.Hosting;
 using OrderExport.Persistence;
 
 namespace OrderExport.Outbox;

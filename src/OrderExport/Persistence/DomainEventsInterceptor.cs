@@ -2,7 +2,6 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using OrderExport.Domain;
-using OrderExport.Outbox;
 
 namespace OrderExport.Persistence;
 
@@ -11,7 +10,7 @@ namespace OrderExport.Persistence;
 /// SaveChanges, before EF Core detects changes and opens its transaction, so whatever the
 /// notification handlers add to the context (outbox rows) is saved in the same transaction as
 /// the aggregate change: no order is confirmed without its event, and no event exists for a
-/// change that did not commit. After a save that wrote outbox rows, it wakes the relay.
+/// change that did not commit.
 /// </summary>
 /// <remarks>
 /// Scoped, like the DbContext and Mediator's handlers (docs/decisions/0004-domain-events-through-mediator.md):
@@ -22,7 +21,7 @@ namespace OrderExport.Persistence;
 /// handler gets the scope's DbContext; the interceptor therefore refuses to publish for any
 /// other context: the handlers' writes would land in a different unit of work.
 /// </remarks>
-internal sealed class DomainEventsInterceptor(IServiceProvider scope, OutboxSignal signal) : SaveChangesInterceptor
+internal sealed class DomainEventsInterceptor(IServiceProvider scope) : SaveChangesInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -46,19 +45,6 @@ internal sealed class DomainEventsInterceptor(IServiceProvider scope, OutboxSign
         }
 
         return result;
-    }
-
-    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
-    {
-        WakeRelay(eventData.Context);
-        return result;
-    }
-
-    public override ValueTask<int> SavedChangesAsync(
-        SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
-    {
-        WakeRelay(eventData.Context);
-        return ValueTask.FromResult(result);
     }
 
     private static bool HasDomainEvents(OrderExportDbContext db) =>
@@ -103,16 +89,5 @@ internal sealed class DomainEventsInterceptor(IServiceProvider scope, OutboxSign
         }
 
         return scope.GetRequiredService<IPublisher>();
-    }
-
-    private void WakeRelay(DbContext? context)
-    {
-        // Entries saved in this call are Unchanged by now; any tracked outbox row means the
-        // relay may have work. An early wake inside an explicit transaction is harmless: the
-        // relay finds nothing yet and falls back to LISTEN/NOTIFY or its poll interval.
-        if (context is not null && context.ChangeTracker.Entries<OutboxMessage>().Any())
-        {
-            signal.Notify();
-        }
     }
 }

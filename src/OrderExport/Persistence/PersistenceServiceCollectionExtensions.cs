@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
-using OrderExport.Outbox;
 
 namespace OrderExport.Persistence;
 
@@ -15,7 +15,6 @@ public static class PersistenceServiceCollectionExtensions
             .ValidateOnStart();
 
         services.AddSingleton(sp => SqlDialect.For(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider));
-        services.AddSingleton<OutboxSignal>();
         // One per scope, like the DbContext whose options take it from that scope: it publishes the
         // context's domain events through that scope's Mediator (registered in AddOrderExport).
         services.AddScoped<DomainEventsInterceptor>();
@@ -33,6 +32,8 @@ public static class PersistenceServiceCollectionExtensions
                 _ => throw new InvalidOperationException($"Unsupported {DatabaseOptions.Section}:Provider '{database.Provider}'."),
             };
             options.AddInterceptors(sp.GetRequiredService<DomainEventsInterceptor>());
+            // Then those the features register (the outbox wakes its relay after a save).
+            options.AddInterceptors(sp.GetServices<ISaveChangesInterceptor>());
         });
 
         services.AddSingleton<SchemaMigrator>();

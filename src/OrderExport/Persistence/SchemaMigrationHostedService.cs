@@ -34,7 +34,7 @@ internal sealed partial class SchemaMigrationHostedService(
     {
         for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {
-            await Task.Delay(Outbox.Backoff.Exponential(attempt, TimeSpan.FromSeconds(1), MaxRetryDelay), time, stoppingToken)
+            await Task.Delay(Hosting.Backoff.Exponential(attempt, TimeSpan.FromSeconds(1), MaxRetryDelay), time, stoppingToken)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             try
             {

@@ -24,10 +24,7 @@ public sealed class PlatformOptions
 {
     public const string Section = "Platform";
 
-    /// <summary>The consumer's max.poll.interval.ms default; every export must end well within it.</summary>
-    public static readonly TimeSpan ConsumerMaxPollInterval = TimeSpan.FromMinutes(5);
-
-    /// <summary>Absolute http(s) URI of the platform. Empty: the in-process fake (<see cref="FakePlatformApi"/>).</summary>
+    /// <summary>Absolute http(s) URI of the platform. Empty: the in-process fake (<see cref="Fake.FakePlatformApi"/>).</summary>
     public string BaseAddress { get; set; } = "";
 
     // Polly's own limits on timeouts: more than 10 ms, less than a day.

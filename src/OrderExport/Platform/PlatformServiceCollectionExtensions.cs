@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OrderExport.Platform.Fake;
 using OrderExport.Telemetry;
 
 namespace OrderExport.Platform;
@@ -7,9 +8,9 @@ namespace OrderExport.Platform;
 public static class PlatformServiceCollectionExtensions
 {
     /// <summary>
-    /// The named HttpClient the platform client uses. With an empty Platform:BaseAddress, give it
-    /// the service's own address (or a test server's handler) through
-    /// <c>services.AddHttpClient(HttpClientName).ConfigureHttpClient(...)</c>.
+    /// The named HttpClient the platform client uses. With an empty Platform:BaseAddress it calls
+    /// the service's own address (the fake platform it hosts) once the server listens; a test
+    /// server's handler comes in through <c>services.AddHttpClient(HttpClientName).ConfigureHttpClient(...)</c>.
     /// </summary>
     public const string HttpClientName = "Platform";
 
@@ -35,6 +36,10 @@ public static class PlatformServiceCollectionExtensions
                 // A trailing slash keeps a path in the base address: ".../api/" + "platform/orders".
                 client.BaseAddress = new Uri(options.BaseAddress.TrimEnd('/') + "/");
             }
+            else
+            {
+                client.BaseAddress ??= SelfAddress.TryFor(sp);
+            }
 
             // The pipeline owns every timeout; HttpClient's own 100 s would only cut across it.
             client.Timeout = Timeout.InfiniteTimeSpan;
@@ -50,6 +55,20 @@ public static class PlatformServiceCollectionExtensions
         services.AddSingleton<FakePlatformRecorder>();
         services.AddSingleton<FakePlatformBehavior>();
         return services;
+    }
+
+    /// <summary>
+    /// The fake platform's routes, only while it is the platform in use: a service configured with
+    /// a real Platform:BaseAddress exposes no fake control routes.
+    /// </summary>
+    public static IEndpointRouteBuilder MapOrderExportPlatform(this IEndpointRouteBuilder app)
+    {
+        if (app.ServiceProvider.GetRequiredService<IOptions<PlatformOptions>>().Value.UseInProcessFake)
+        {
+            app.MapFakePlatform();
+        }
+
+        return app;
     }
 
     private static bool IsHttpUri(string value) =>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace OrderExport.Telemetry;
 
@@ -49,8 +48,6 @@ public static class OrderExportActivities
         activity is { IdFormat: ActivityIdFormat.W3C }
             ? (activity.Id, activity.TraceStateString)
             : (fallbackParent, fallbackState);
-
-    public static byte[] Utf8(string value) => Encoding.UTF8.GetBytes(value);
 
     /// <summary>Many publish spans are open at once in a batch; none of them may parent the others.</summary>
     private static Activity? StartWithoutBecomingCurrent(Func<Activity?> start)

@@ -8,13 +8,16 @@ namespace OrderExport.Telemetry;
 public static class TelemetryServiceCollectionExtensions
 {
     /// <summary>
-    /// OpenTelemetry's hosting integration: the service's own source and meter, ASP.NET Core's and
+    /// The service's meter (<see cref="OrderExportMetrics"/>) and OpenTelemetry's hosting
+    /// integration: the service's own source and meter, ASP.NET Core's and
     /// HttpClient's instrumentation, and .NET's runtime meter; exported over OTLP only when
     /// <c>Telemetry:OtlpEndpoint</c> (or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>) names a collector.
     /// Tests add an in-memory exporter through <c>ConfigureOpenTelemetryTracerProvider</c>.
     /// </summary>
     public static IServiceCollection AddOrderExportTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddMetrics();
+        services.AddSingleton<OrderExportMetrics>();
         services.AddOptions<TelemetryOptions>()
             .Bind(configuration.GetSection(TelemetryOptions.Section))
             .ValidateDataAnnotations()

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using OrderExport.Export;
 using OrderExport.IntegrationTests.Infrastructure;
 using static OrderExport.IntegrationTests.Infrastructure.TestEnvelopes;
+using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;

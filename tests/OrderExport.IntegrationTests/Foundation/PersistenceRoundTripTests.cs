@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;

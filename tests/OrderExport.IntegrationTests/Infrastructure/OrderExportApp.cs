@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OrderExport.Api;
 using OrderExport.Persistence;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.IntegrationTests.Infrastructure;
 

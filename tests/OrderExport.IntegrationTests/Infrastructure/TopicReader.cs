@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using OrderExport.Outbox;
+using OrderExport.Messaging;
 
 namespace OrderExport.IntegrationTests.Infrastructure;
 

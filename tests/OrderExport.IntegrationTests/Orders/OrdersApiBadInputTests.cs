@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Orders;
+using OrderExport.Outbox;
 using OrderExport.Persistence;
 
 namespace OrderExport.IntegrationTests.Orders;

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OrderExport.IntegrationTests.Infrastructure;
+using OrderExport.Messaging;
 using OrderExport.Orders;
 using OrderExport.Outbox;
 using OrderExport.Persistence;

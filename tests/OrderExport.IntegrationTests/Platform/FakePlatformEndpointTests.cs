@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using OrderExport.Api;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.IntegrationTests.Platform;
 

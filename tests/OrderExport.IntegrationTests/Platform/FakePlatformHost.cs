@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrderExport.Api;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.IntegrationTests.Platform;
 

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Data.Common;
 using OrderExport.IntegrationTests.Infrastructure;
-using OrderExport.Outbox;
+using OrderExport.Messaging;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.IntegrationTests.Reliability;
 

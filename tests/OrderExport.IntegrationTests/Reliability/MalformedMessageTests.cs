@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using OrderExport.Export;
 using OrderExport.IntegrationTests.Infrastructure;
 using static OrderExport.IntegrationTests.Infrastructure.TestEnvelopes;
-using OrderExport.Outbox;
+using OrderExport.Messaging;
 
 namespace OrderExport.IntegrationTests.Reliability;
 

@@ -1,6 +1,6 @@
 using Npgsql;
 using OrderExport.IntegrationTests.Infrastructure;
-using OrderExport.Outbox;
+using OrderExport.Messaging;
 
 namespace OrderExport.IntegrationTests.Reliability;
 

@@ -5,6 +5,7 @@ using OrderExport.IntegrationTests.Platform;
 using OrderExport.Messaging.Embedded;
 using OrderExport.Persistence;
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.IntegrationTests.Reliability;
 

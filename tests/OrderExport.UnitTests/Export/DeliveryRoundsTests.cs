@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using OrderExport.Export;
-using OrderExport.Outbox;
+using OrderExport.Messaging;
 using OrderExport.Platform;
 using OrderExport.Telemetry;
 

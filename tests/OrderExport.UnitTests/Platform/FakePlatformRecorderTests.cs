@@ -1,4 +1,5 @@
 using OrderExport.Platform;
+using OrderExport.Platform.Fake;
 
 namespace OrderExport.UnitTests.Platform;
 

@@ -16,7 +16,8 @@ public sealed class PlatformOptionsTests
         options.AttemptTimeout.ShouldBe(TimeSpan.FromSeconds(2));
         options.MaxRetries.ShouldBe(3);
         options.TotalTimeout.ShouldBe(TimeSpan.FromSeconds(10));
-        options.TotalTimeout.ShouldBeLessThan(PlatformOptions.ConsumerMaxPollInterval);
+        // Well within the consumer's max.poll.interval.ms (Kafka's default, 300 s), which an export must not outlast.
+        options.TotalTimeout.ShouldBeLessThan(TimeSpan.FromMinutes(5));
         options.CircuitBreaker.MinimumThroughput.ShouldBe(20);
     }
 

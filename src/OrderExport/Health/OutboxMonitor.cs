@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
-using OrderExport.Health;
+using OrderExport.Hosting;
+using OrderExport.Outbox;
 using OrderExport.Telemetry;
 
-namespace OrderExport.Outbox;
+namespace OrderExport.Health;
 
 /// <summary>
 /// Samples the outbox backlog every <see cref="HealthOptions.SampleInterval"/> for the

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using OrderExport.Outbox;
+using OrderExport.Hosting;
 
-namespace OrderExport.UnitTests.Outbox;
+namespace OrderExport.UnitTests.Hosting;
 
 /// <summary>Retention clean-up deletes what is older than now minus the retention, by the injected clock, in batches.</summary>
 public sealed class RetentionCleanupTests

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using OrderExport.Outbox;
+using OrderExport.Hosting;
 
-namespace OrderExport.UnitTests.Outbox;
+namespace OrderExport.UnitTests.Hosting;
 
 /// <summary>Housekeeping runs at once, then once per interval of the injected clock; a failed run does not stop it.</summary>
 public sealed class PeriodicWorkTests

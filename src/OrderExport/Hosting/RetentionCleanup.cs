@@ -1,4 +1,4 @@
-namespace OrderExport.Outbox;
+namespace OrderExport.Hosting;
 
 /// <summary>
 /// Housekeeping shared by the outbox and the inbox: every <see cref="Interval"/>, delete the rows

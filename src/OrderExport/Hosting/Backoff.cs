@@ -1,4 +1,4 @@
-namespace OrderExport.Outbox;
+namespace OrderExport.Hosting;
 
 internal static class Backoff
 {

@@ -1,4 +1,4 @@
-namespace OrderExport.Outbox;
+namespace OrderExport.Hosting;
 
 /// <summary>
 /// Runs a piece of housekeeping now and then every <c>interval</c> until shutdown. A failed run

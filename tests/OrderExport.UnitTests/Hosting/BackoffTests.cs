@@ -1,6 +1,6 @@
-using OrderExport.Outbox;
+using OrderExport.Hosting;
 
-namespace OrderExport.UnitTests.Outbox;
+namespace OrderExport.UnitTests.Hosting;
 
 public sealed class BackoffTests
 {

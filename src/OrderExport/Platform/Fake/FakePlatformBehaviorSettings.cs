@@ -1,4 +1,4 @@
-namespace OrderExport.Platform;
+namespace OrderExport.Platform.Fake;
 
 /// <summary>
 /// How the fake platform answers: the body of <c>PUT /platform/behavior</c>, which replaces the

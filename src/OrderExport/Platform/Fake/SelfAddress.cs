@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-namespace OrderExport.Platform;
+namespace OrderExport.Platform.Fake;
 
 /// <summary>
 /// The address this service listens on, for calling the fake platform it hosts itself over

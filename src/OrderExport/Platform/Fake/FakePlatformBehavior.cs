@@ -1,4 +1,4 @@
-namespace OrderExport.Platform;
+namespace OrderExport.Platform.Fake;
 
 /// <summary>
 /// The fake platform's scripted behaviour, shared by every request (singleton, thread-safe).

@@ -1,4 +1,4 @@
-namespace OrderExport.Platform;
+namespace OrderExport.Platform.Fake;
 
 /// <summary>
 /// Everything the fake platform received, in arrival order (singleton, thread-safe), and the

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrderExport.Api;
 
-namespace OrderExport.Platform;
+namespace OrderExport.Platform.Fake;
 
 /// <summary>
 /// The fake external platform this service ships with, for development and tests:

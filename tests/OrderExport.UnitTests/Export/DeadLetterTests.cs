@@ -1,0 +1,123 @@
+using OrderExport.Export;
+using OrderExport.Platform;
+
+namespace OrderExport.UnitTests.Export;
+
+/// <summary>A dead letter changes state only through its own methods, each checking where it starts from.</summary>
+public sealed class DeadLetterTests
+{
+    private static readonly DateTime Failed = new(2026, 11, 30, 10, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime Now = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public void Discard_WhenUnresolved_DiscardsAndBumpsTheVersion()
+    {
+        var deadLetter = NewDeadLetter();
+
+        deadLetter.Discard(Now).ShouldBeTrue();
+
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Discarded);
+        deadLetter.ResolvedAtUtc.ShouldBe(Now);
+        deadLetter.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Discard_WhenAlreadyDiscarded_ChangesNothing()
+    {
+        var deadLetter = NewDeadLetter();
+        deadLetter.Discard(Now);
+
+        deadLetter.Discard(Now.AddMinutes(5)).ShouldBeFalse();
+
+        deadLetter.ResolvedAtUtc.ShouldBe(Now);
+        deadLetter.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Discard_WhenReplayed_IsRefused()
+    {
+        var deadLetter = NewDeadLetter();
+        deadLetter.MarkReplayed(Now);
+
+        Should.Throw<DeadLetterResolvedException>(() => deadLetter.Discard(Now)).Message.ShouldBe("Dead letter 7 is Replayed.");
+
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Replayed);
+        deadLetter.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public void MarkReplayed_WhenUnresolved_ReplaysAndBumpsTheVersion()
+    {
+        var deadLetter = NewDeadLetter();
+
+        deadLetter.MarkReplayed(Now);
+
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Replayed);
+        deadLetter.ResolvedAtUtc.ShouldBe(Now);
+        deadLetter.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public void MarkReplayed_WhenDiscardedMeanwhile_StillRecordsTheExport()
+    {
+        var deadLetter = NewDeadLetter();
+        deadLetter.Discard(Now);
+
+        deadLetter.MarkReplayed(Now.AddSeconds(1));
+
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Replayed);
+        deadLetter.Version.ShouldBe(2);
+    }
+
+    [Fact]
+    public void MarkReplayed_WhenAlreadyReplayed_IsRefused()
+    {
+        var deadLetter = NewDeadLetter();
+        deadLetter.MarkReplayed(Now);
+
+        Should.Throw<DeadLetterResolvedException>(() => deadLetter.MarkReplayed(Now));
+        deadLetter.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public void RecordFailedReplay_AddsTheAttempts_TakesTheLatestFailure_AndStaysUnresolved()
+    {
+        var deadLetter = NewDeadLetter();
+
+        deadLetter.RecordFailedReplay(new PlatformResult
+        {
+            Outcome = PlatformOutcome.PermanentFailure, Attempts = 1, StatusCode = 422, Reason = "Order rejected", LastFailureAt = Now,
+        }, Now);
+
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Unresolved);
+        deadLetter.Attempts.ShouldBe(5);
+        deadLetter.LastFailureAtUtc.ShouldBe(Now);
+        deadLetter.ErrorType.ShouldBe("PlatformRejected");
+        deadLetter.ErrorMessage.ShouldBe("Order rejected");
+        deadLetter.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public void RecordFailedReplay_WhenReplayed_IsRefused()
+    {
+        var deadLetter = NewDeadLetter();
+        deadLetter.MarkReplayed(Now);
+
+        Should.Throw<DeadLetterResolvedException>(() => deadLetter.RecordFailedReplay(
+            new PlatformResult { Outcome = PlatformOutcome.TransientExhausted, Attempts = 4 }, Now));
+        deadLetter.Attempts.ShouldBe(4);
+    }
+
+    private static DeadLetter NewDeadLetter() => new()
+    {
+        Id = 7,
+        OrderId = Guid.CreateVersion7(),
+        Topic = "order-export",
+        ErrorType = "PlatformUnavailable",
+        ErrorMessage = "503",
+        Attempts = 4,
+        FirstFailureAtUtc = Failed,
+        LastFailureAtUtc = Failed,
+        Payload = "{}",
+    };
+}
