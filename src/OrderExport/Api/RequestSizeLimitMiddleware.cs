@@ -4,19 +4,20 @@ using Microsoft.AspNetCore.Http.Metadata;
 namespace OrderExport.Api;
 
 /// <summary>
-/// Refuses oversized bodies with 413 ProblemDetails before they are read, on the routes whose
-/// owner set a limit (<see cref="ApiServiceCollectionExtensions.WithRequestBodyLimit{TBuilder}"/>:
-/// the <c>/orders</c> group). Kestrel enforces the same limit on chunked bodies through
+/// Refuses oversized bodies with 413 ProblemDetails before they are read: the limit a route's owner
+/// set (<see cref="ApiServiceCollectionExtensions.WithRequestBodyLimit{TBuilder}"/>, as the
+/// <c>/orders</c> group does), else <see cref="DefaultMaxBytes"/>, so no route takes Kestrel's 30 MB
+/// by accident. Kestrel enforces the same limit on chunked bodies through
 /// <see cref="IHttpMaxRequestBodySizeFeature"/>.
 /// </summary>
 internal sealed class RequestSizeLimitMiddleware(RequestDelegate next)
 {
+    /// <summary>Every body this service accepts is a small JSON document.</summary>
+    public const long DefaultMaxBytes = 16 * 1024;
+
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize is not { } maxBytes)
-        {
-            return next(context);
-        }
+        var maxBytes = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? DefaultMaxBytes;
 
         if (context.Request.ContentLength > maxBytes)
         {
