@@ -9,6 +9,7 @@ namespace OrderExport.Export;
 ///   "Enabled": true,
 ///   "QueuePerPartition": 1000,        // records fetched ahead per partition; partitions are handled side by side
 ///   "MaxInFlightPerPartition": 1,     // orders of one partition exported side by side (one order's events: always one at a time)
+///   "BookkeepingBatchSize": 100,      // exported events whose inbox rows and order status share one transaction, at most
 ///   "AutoCommitIntervalMs": 1000,     // stored (= handled) offsets are committed this often
 ///   "SessionTimeoutMs": 45000,
 ///   "MaxPollIntervalMs": 300000,      // the platform retry budget must fit well inside this
@@ -44,6 +45,14 @@ public sealed class ConsumerOptions
     /// </summary>
     [Range(1, 256)]
     public int MaxInFlightPerPartition { get; set; } = 1;
+
+    /// <summary>
+    /// At most this many exported events have their inbox rows and order status written in one
+    /// transaction (<see cref="ExportBookkeeping"/>): those that finished while the previous one
+    /// ran. Nothing waits for company. 1 writes each event in its own transaction.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int BookkeepingBatchSize { get; set; } = 100;
 
     [Range(10, 60_000)]
     public int AutoCommitIntervalMs { get; set; } = 1000;

@@ -26,6 +26,9 @@ public static class ExportServiceCollectionExtensions
                 "Consumer:InboxRetention must be at least twice Kafka:TopicRetention, or a record still on the topic could be exported again after an offset reset.")
             .ValidateOnStart();
         services.AddSingleton<DeadLetterPublisher>();
+        // Before the consumer: hosted services stop in reverse order, so it outlives the workers that wait on it.
+        services.AddSingleton<ExportBookkeeping>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExportBookkeeping>());
         services.AddSingleton<PlatformExporter>();
         services.AddSingleton<ParkedEvents>();
         services.AddSingleton<DeadLetterReplayer>();

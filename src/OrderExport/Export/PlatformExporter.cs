@@ -16,6 +16,7 @@ public sealed partial class PlatformExporter(
     IServiceScopeFactory scopes,
     IPlatformClient platform,
     DeadLetterPublisher deadLetterPublisher,
+    ExportBookkeeping bookkeeping,
     IOptions<ConsumerOptions> options,
     OrderExportMetrics metrics,
     TimeProvider time,
@@ -31,12 +32,22 @@ public sealed partial class PlatformExporter(
         var result = await CallPlatformAsync(receivedEvent, cancellationToken);
         if (result.IsExported)
         {
-            await ConcurrencyRetry.SaveAsync(scopes, SaveAttempts, db =>
+            var inbox = InboxMessage.For(receivedEvent, InboxOutcome.Exported, time.GetUtcNow().UtcDateTime);
+            if (releasedParkedId is null)
             {
-                RemoveParked(db, releasedParkedId);
-                db.InboxMessages.Add(InboxMessage.For(receivedEvent, InboxOutcome.Exported, time.GetUtcNow().UtcDateTime));
-                return RecordOutcomeAsync(db, receivedEvent, ExportStatus.Exported, cancellationToken);
-            }, cancellationToken);
+                // The common case, group-committed with the other partitions' and records' bookkeeping.
+                await bookkeeping.RecordExportedAsync(inbox, receivedEvent.Payload.Sequence, cancellationToken);
+            }
+            else
+            {
+                await ConcurrencyRetry.SaveAsync(scopes, SaveAttempts, db =>
+                {
+                    RemoveParked(db, releasedParkedId);
+                    db.InboxMessages.Add(inbox);
+                    return RecordOutcomeAsync(db, receivedEvent, ExportStatus.Exported, cancellationToken);
+                }, cancellationToken);
+            }
+
             metrics.Exported(receivedEvent.Envelope.OccurredAt, time.GetUtcNow().UtcDateTime);
             LogExported(receivedEvent.OrderId, receivedEvent.EventId, result.Attempts);
             return true;

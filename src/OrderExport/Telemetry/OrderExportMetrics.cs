@@ -18,6 +18,7 @@ public sealed class OrderExportMetrics
     private readonly Histogram<double> _exportLatency;
     private readonly Counter<long> _platformAttempts;
     private readonly Counter<long> _consumerRetries;
+    private readonly Histogram<int> _bookkeepingBatch;
 
     public OrderExportMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +36,9 @@ public sealed class OrderExportMetrics
             "Age of the oldest record fetched and not finished, per assigned partition (0 when none)");
         meter.CreateObservableGauge("orderexport.consumer.time_since_progress", () => ObservePartitions<double>(p => p.SinceProgress.TotalSeconds), "s",
             "Time since the partition last finished a record while it had work, per assigned partition (0 when idle)");
+        _bookkeepingBatch = meter.CreateHistogram<int>("orderexport.consumer.bookkeeping_batch", "{event}",
+            "Exported events whose inbox rows and order status went to the database in one transaction",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _exportLatency = meter.CreateHistogram<double>("orderexport.export.latency", "s", "From the event's commit to the platform's acceptance",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
         _platformAttempts = meter.CreateCounter<long>("orderexport.platform.attempts", "{request}", "Platform HTTP attempts, per status");
@@ -78,6 +82,9 @@ public sealed class OrderExportMetrics
     public Action<PlatformAttemptRecord>? PlatformAttemptObserved { get; set; }
 
     public void Exported(DateTime committedAtUtc, DateTime nowUtc) => _exportLatency.Record(Math.Max(0, (nowUtc - committedAtUtc).TotalSeconds));
+
+    /// <summary>One group commit of the consumer's bookkeeping, of <paramref name="events"/> exported events.</summary>
+    public void BookkeepingBatch(int events) => _bookkeepingBatch.Record(events);
 
     /// <summary>status: the HTTP status code, or "timeout" / "error" when there was no answer.</summary>
     public void PlatformAttempt(string status) => _platformAttempts.Add(1, new KeyValuePair<string, object?>("status", status));

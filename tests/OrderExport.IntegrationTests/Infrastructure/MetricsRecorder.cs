@@ -30,6 +30,9 @@ public sealed class MetricsRecorder : IDisposable
 
     public int Count(string name) => Matching(name, []).Count();
 
+    /// <summary>Every value recorded for <paramref name="name"/>, in the order recorded.</summary>
+    public IEnumerable<double> Values(string name) => Matching(name, []).Select(m => m.Value);
+
     /// <summary>Polls the observable instruments and returns the largest value reported for <paramref name="name"/> with these tags.</summary>
     public double Observe(string name, params (string Key, string Value)[] tags)
     {

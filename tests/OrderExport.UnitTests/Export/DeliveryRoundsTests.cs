@@ -94,7 +94,7 @@ public sealed class DeliveryRoundsTests
         var options = Options.Create(new ConsumerOptions { DeliveryRounds = deliveryRounds, MaxCircuitWait = maxCircuitWait, RoundDelay = RoundDelay });
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var exporter = new PlatformExporter(
-            services.GetRequiredService<IServiceScopeFactory>(), platform, deadLetterPublisher: null!, options,
+            services.GetRequiredService<IServiceScopeFactory>(), platform, deadLetterPublisher: null!, bookkeeping: null!, options,
             new OrderExportMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), time, NullLogger<PlatformExporter>.Instance);
         return (exporter, platform, time);
     }
