@@ -84,27 +84,28 @@ public sealed class DeadLetter
     /// Its event was exported on replay. From Unresolved, and from Discarded too: an operator may
     /// discard it while the replay is under way, and the export has happened all the same.
     /// </summary>
-    /// <exception cref="DeadLetterResolvedException">It was replayed already.</exception>
-    public void MarkReplayed(DateTime nowUtc)
+    /// <returns>False, and nothing changes, when it was replayed already (two replays that raced).</returns>
+    public bool MarkReplayed(DateTime nowUtc)
     {
         if (Status == DeadLetterStatus.Replayed)
         {
-            throw new DeadLetterResolvedException(this);
+            return false;
         }
 
         Resolve(DeadLetterStatus.Replayed, nowUtc);
+        return true;
     }
 
     /// <summary>
     /// A replay failed again: it keeps its status (an unresolved one keeps holding its order) and
     /// takes the latest failure, its attempts added to the earlier ones.
     /// </summary>
-    /// <exception cref="DeadLetterResolvedException">It was replayed: a replayed dead letter cannot fail again.</exception>
-    public void RecordFailedReplay(PlatformResult result, DateTime nowUtc)
+    /// <returns>False, and nothing changes, when another replay exported it meanwhile.</returns>
+    public bool RecordFailedReplay(PlatformResult result, DateTime nowUtc)
     {
         if (Status == DeadLetterStatus.Replayed)
         {
-            throw new DeadLetterResolvedException(this);
+            return false;
         }
 
         Attempts += result.Attempts;
@@ -112,6 +113,7 @@ public sealed class DeadLetter
         ErrorType = ErrorTypeOf(result);
         ErrorMessage = result.Reason ?? "unknown";
         Version++;
+        return true;
     }
 
     /// <summary>What the dead-letter topic and the operators see as the kind of failure.</summary>

@@ -70,13 +70,14 @@ public sealed class DeadLetterTests
     }
 
     [Fact]
-    public void MarkReplayed_WhenAlreadyReplayed_IsRefused()
+    public void MarkReplayed_WhenAlreadyReplayed_ChangesNothing()
     {
         var deadLetter = NewDeadLetter();
-        deadLetter.MarkReplayed(Now);
+        deadLetter.MarkReplayed(Now).ShouldBeTrue();
 
-        Should.Throw<DeadLetterResolvedException>(() => deadLetter.MarkReplayed(Now));
+        deadLetter.MarkReplayed(Now.AddSeconds(1)).ShouldBeFalse("two replays that raced export once and resolve once");
         deadLetter.Version.ShouldBe(1);
+        deadLetter.ResolvedAtUtc.ShouldBe(Now);
     }
 
     [Fact]
@@ -98,14 +99,16 @@ public sealed class DeadLetterTests
     }
 
     [Fact]
-    public void RecordFailedReplay_WhenReplayed_IsRefused()
+    public void RecordFailedReplay_WhenReplayedMeanwhile_ChangesNothing()
     {
         var deadLetter = NewDeadLetter();
         deadLetter.MarkReplayed(Now);
 
-        Should.Throw<DeadLetterResolvedException>(() => deadLetter.RecordFailedReplay(
-            new PlatformResult { Outcome = PlatformOutcome.TransientExhausted, Attempts = 4 }, Now));
+        deadLetter.RecordFailedReplay(
+            new PlatformResult { Outcome = PlatformOutcome.TransientExhausted, Attempts = 4 }, Now).ShouldBeFalse();
         deadLetter.Attempts.ShouldBe(4);
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Replayed);
+        deadLetter.Version.ShouldBe(1);
     }
 
     private static DeadLetter NewDeadLetter() => new()
