@@ -13,8 +13,8 @@ namespace OrderExport.Export;
 /// database in one transaction (at most <see cref="ConsumerOptions.BookkeepingBatchSize"/> events;
 /// nothing waits for company, so a lone event is written at once). A caller's task completes only
 /// after the transaction holding its event has committed, so the consumer stores an offset only
-/// then. If a batch fails for a reason that is not the infrastructure's (an inbox row another
-/// instance wrote first, say), each event is written alone, so one event's conflict fails only it.
+/// then. If a batch fails while the database answers (an inbox row another instance wrote first,
+/// an order that kept changing), each event is written alone, so one event's conflict fails only it.
 /// </summary>
 public sealed partial class ExportBookkeeping(
     IServiceScopeFactory scopes,
@@ -78,21 +78,20 @@ public sealed partial class ExportBookkeeping(
 
     private async Task FlushAsync(List<Entry> batch, CancellationToken cancellationToken)
     {
+        int written;
         try
         {
-            await WriteAsync(batch, cancellationToken);
-            metrics.BookkeepingBatch(batch.Count);
-            batch.ForEach(e => e.Committed.TrySetResult());
+            written = await WriteAsync(batch, cancellationToken);
         }
-        catch (Exception ex) when (batch.Count > 1 && !InfrastructureFailure.Is(ex))
+        catch (Exception ex) when (batch.Count > 1 && !DatabaseUnavailable.Is(ex) && !cancellationToken.IsCancellationRequested)
         {
+            // Not the database being away (a conflict, say): write each alone, so the cause fails only its own record.
             LogWritingAlone(ex, batch.Count);
             foreach (var entry in batch)
             {
                 try
                 {
-                    await WriteAsync([entry], cancellationToken);
-                    metrics.BookkeepingBatch(1);
+                    metrics.BookkeepingBatch(await WriteAsync([entry], cancellationToken));
                     entry.Committed.TrySetResult();
                 }
                 catch (Exception alone)
@@ -100,21 +99,27 @@ public sealed partial class ExportBookkeeping(
                     entry.Committed.TrySetException(alone);
                 }
             }
+
+            return;
         }
         catch (Exception ex)
         {
             // The database is what fails: every caller retries its own record, as before batching.
             batch.ForEach(e => e.Committed.TrySetException(ex));
+            return;
         }
+
+        batch.ForEach(e => e.Committed.TrySetResult());
+        metrics.BookkeepingBatch(written);
     }
 
-    private Task WriteAsync(IReadOnlyList<Entry> batch, CancellationToken cancellationToken)
+    private async Task<int> WriteAsync(IReadOnlyList<Entry> batch, CancellationToken cancellationToken)
     {
         // A record delivered twice (a revoke and re-assign while its bookkeeping waited) is one row.
         var events = batch.DistinctBy(e => e.Inbox.EventId).ToList();
         var orderIds = events.Select(e => e.Inbox.OrderId).Distinct().ToList();
         // An order changed meanwhile (a re-export request, say): the outcomes apply to its new state.
-        return ConcurrencyRetry.SaveAsync(scopes, PlatformExporter.SaveAttempts, async db =>
+        await ConcurrencyRetry.SaveAsync(scopes, PlatformExporter.SaveAttempts, async db =>
         {
             var orders = await db.Orders.Where(o => orderIds.Contains(o.Id)).ToDictionaryAsync(o => o.Id, cancellationToken);
             foreach (var entry in events)
@@ -127,6 +132,7 @@ public sealed partial class ExportBookkeeping(
                 }
             }
         }, cancellationToken);
+        return events.Count;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the bookkeeping of {Count} exported events in one transaction failed; writing each alone")]

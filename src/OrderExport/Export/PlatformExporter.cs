@@ -8,9 +8,11 @@ using OrderExport.Telemetry;
 namespace OrderExport.Export;
 
 /// <summary>
-/// Exports one event to the platform and records what became of it in one transaction: the
-/// inbox row, the order's export status, and on failure the dead letter (after the record is
-/// on the dead-letter topic). Shared by the first delivery, the parked-event drain and replays.
+/// Exports one event to the platform and records what became of it: the inbox row and the order's
+/// export status (group-committed with other events' by <see cref="ExportBookkeeping"/> on the first
+/// delivery; in a transaction of its own, with the parked row's removal, on a release), or on
+/// failure the dead letter with them (after the record is on the dead-letter topic). Shared by the
+/// first delivery, the parked-event drain and replays.
 /// </summary>
 public sealed partial class PlatformExporter(
     IServiceScopeFactory scopes,

@@ -114,11 +114,14 @@ public sealed class ExportBookkeepingTests(KafkaTestBroker broker)
             new InboxMessage { EventId = EventOf(order), OrderId = order, Outcome = InboxOutcome.Exported, HandledAtUtc = DateTime.UtcNow },
             sequence: 1, Ct);
 
-        /// <summary>Records the order's event and waits until the writer took it into its transaction.</summary>
+        /// <summary>Records the order's event and waits until the writer's transaction waits on the row lock.</summary>
         public async Task<Task> RecordFirstAsync(Guid order)
         {
             var recorded = RecordAsync(order);
-            await Eventually.True(() => Task.FromResult(Bookkeeping.Waiting == 0), because: "the writer takes the first event at once");
+            await Eventually.True(async () => await App.WithDb(db => db.Database
+                    .SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                    .SingleAsync(Ct)) > 0,
+                because: "the writer's first transaction waits on the lock");
             return recorded;
         }
 
