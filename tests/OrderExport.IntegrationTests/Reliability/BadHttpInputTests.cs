@@ -117,6 +117,9 @@ public sealed class BadHttpInputTests(BadHttpInputTests.Service service) : IClas
         new("dead letter id beyond long", HttpMethod.Post, "/dead-letters/99999999999999999999999/replay", null, null, 404, OperatorKey: true),
         new("dead letters with a bad status filter", HttpMethod.Get, "/dead-letters?status=Nope", null, null, 400, OperatorKey: true),
         new("dead letters with a bad order filter", HttpMethod.Get, "/dead-letters?orderId=abc", null, null, 400, OperatorKey: true),
+        // Routes that set no body limit of their own get the service's 16 KiB, not Kestrel's 30 MB.
+        new("17 KiB body to a replay", HttpMethod.Post, "/dead-letters/987654321/replay",
+            Encoding.UTF8.GetBytes($$"""{"pad":"{{new string('x', 17 * 1024)}}"}"""), "application/json", 413, OperatorKey: true),
     ];
 
     /// <summary>Case names (unique), so each case is its own test in the results.</summary>
