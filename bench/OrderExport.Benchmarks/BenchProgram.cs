@@ -122,6 +122,8 @@ internal static class BenchProgram
         if (options.Includes("consumer"))
         {
             yield return run => ConsumerDrain.RunOnceAsync(context, run, context.Providers().First());
+            // Side by side: what key-ordered concurrency buys once bookkeeping is group-committed.
+            yield return run => ConsumerDrain.RunOnceAsync(context, run, context.Providers().First(), inFlight: 8);
         }
     }
 }

@@ -21,6 +21,27 @@ internal static class TargetCheck
             }
         }
 
+        // Issue 15's floors: the consumer stage alone at least the raw write rate; at most 2.5 CPU-ms per exported order.
+        if (context.Find("db.pg") is { } write)
+        {
+            foreach (var (key, label) in new[] { ("consumer.pg", "default settings"), ("consumer.pg.inflight8", "Consumer:MaxInFlightPerPartition=8") })
+            {
+                if (context.Find(key) is { } consumer)
+                {
+                    var ratio = consumer[Metrics.Rate] / write[Metrics.Rate];
+                    yield return ($"Consumer stage alone ≥ 1.0 × raw database rate (PostgreSQL, {label})",
+                        Invariant($"{consumer[Metrics.Rate]:N0} / {write[Metrics.Rate]:N0} orders/s = {ratio:0.00}×"), ratio >= 1.0);
+                }
+            }
+        }
+
+        if (context.Find("e2e.pg") is { } pipeline)
+        {
+            var cpu = pipeline[Metrics.ProcessCpuPer1k] + pipeline[Metrics.PostgresCpuPer1k];
+            yield return ("CPU-ms per exported order ≤ 2.5 (process + PostgreSQL, end to end)",
+                Invariant($"{cpu:0.0} ({pipeline[Metrics.ProcessCpuPer1k]:0.0} + {pipeline[Metrics.PostgresCpuPer1k]:0.0})"), cpu <= 2.5);
+        }
+
         if (context.Find("drain.pg") is { } drain)
         {
             var produce = context.Find("produce");

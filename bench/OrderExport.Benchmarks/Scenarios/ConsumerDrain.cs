@@ -17,12 +17,14 @@ namespace OrderExport.Benchmarks.Scenarios;
 /// </summary>
 internal static class ConsumerDrain
 {
-    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider)
+    /// <param name="inFlight">Consumer:MaxInFlightPerPartition: orders of one partition exported side by side (1 is the default).</param>
+    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider, int inFlight = 1)
     {
         var options = context.Options;
         var measurement = context.Measure(
-            $"consumer.{BenchContext.Tag(provider)}", "Pipeline",
-            $"Consumer drain of {options.ConsumerBacklog:N0} published records (stage capacity), {BenchContext.Label(provider)}", "orders/s");
+            $"consumer.{BenchContext.Tag(provider)}{(inFlight == 1 ? "" : $".inflight{inFlight}")}", "Pipeline",
+            $"Consumer drain of {options.ConsumerBacklog:N0} published records (stage capacity), {BenchContext.Label(provider)}"
+                + (inFlight == 1 ? "" : $", {inFlight} orders per partition side by side (Consumer:MaxInFlightPerPartition={inFlight})"), "orders/s");
 
         var kafka = new KafkaOptions();
         using var broker = EmbeddedKafkaCluster.Start();
@@ -50,6 +52,10 @@ internal static class ConsumerDrain
 
         var consumerSettings = ServiceHost.Settings(database, options, broker.BootstrapServers);
         consumerSettings["Outbox:RelayEnabled"] = "false";
+        if (inFlight != 1)
+        {
+            consumerSettings["Consumer:MaxInFlightPerPartition"] = inFlight.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         var timer = new SqlTimer();
         await using var consumer = await ServiceHost.StartAsync(consumerSettings,
             services => services.ConfigureDbContext<OrderExportDbContext>(o => o.AddInterceptors(timer)));
