@@ -181,16 +181,23 @@ public static class ExportAudit
     /// letters). Only the database's own events count as handled: a dead letter or an export of
     /// something else (a record written straight to the topic) does not stand in for one.
     /// </summary>
-    public static async Task<(int Events, int Handled, int Unpublished, int DeadLetters)> ProgressAsync(
+    /// <summary>
+    /// Events, those the platform took or that were dead-lettered, unpublished outbox rows, dead
+    /// letters, and parked rows (a released event reaches the platform before the transaction that
+    /// removes its parked row commits: a drain waits for both).
+    /// </summary>
+    public static async Task<(int Events, int Handled, int Unpublished, int DeadLetters, int Parked)> ProgressAsync(
         TestDatabase database, IReadOnlyList<FakePlatformRecorder> platforms)
     {
         await using var connection = await database.OpenAsync();
+        var parked = (await ListAsync(connection, "SELECT COUNT(*) FROM parked_messages",
+            r => Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture))).Single();
         var events = await ListAsync(connection, "SELECT event_id, CASE WHEN published_at IS NULL THEN 1 ELSE 0 END FROM outbox_messages",
             r => (Id: r.GetGuid(0), Unpublished: Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) == 1));
         var deadLetters = await ListAsync(connection, "SELECT event_id FROM dead_letters", r => r.IsDBNull(0) ? (Guid?)null : r.GetGuid(0));
         var done = platforms.SelectMany(p => p.Exported).Select(r => r.EventId).ToHashSet();
         done.UnionWith(deadLetters.OfType<Guid>());
-        return (events.Count, events.Count(e => done.Contains(e.Id)), events.Count(e => e.Unpublished), deadLetters.Count);
+        return (events.Count, events.Count(e => done.Contains(e.Id)), events.Count(e => e.Unpublished), deadLetters.Count, parked);
     }
 
     /// <summary>All records of a topic up to its high watermarks, and how many repeat an event id already seen.</summary>

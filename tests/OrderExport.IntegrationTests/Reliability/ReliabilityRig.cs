@@ -162,12 +162,12 @@ public sealed class ReliabilityRig : IAsyncDisposable
                 if (history.Count == 0 || clock.Elapsed - sampled >= TimeSpan.FromSeconds(15))
                 {
                     sampled = clock.Elapsed;
-                    history.Add($"{sampled.TotalSeconds:0} s: {progress.Handled}/{progress.Events} handled, {progress.Unpublished} unpublished");
+                    history.Add($"{sampled.TotalSeconds:0} s: {progress.Handled}/{progress.Events} handled, {progress.Unpublished} unpublished, {progress.Parked} parked");
                 }
 
                 return progress;
-            }, p => p.Events > 0 && p.Handled >= p.Events && p.Unpublished == 0 && p.DeadLetters >= deadLetters,
-                timeout, "every event exported or dead-lettered (events, handled, unpublished, dead letters)");
+            }, p => p.Events > 0 && p.Handled >= p.Events && p.Unpublished == 0 && p.DeadLetters >= deadLetters && p.Parked == 0,
+                timeout, "every event exported or dead-lettered, none left parked (events, handled, unpublished, dead letters, parked)");
         }
         catch (TimeoutException timedOut)
         {
