@@ -48,10 +48,12 @@ public sealed class TopicReader : IDisposable
     public IReadOnlyList<ReadRecord> ReadToEnd(TimeSpan? timeout = null)
     {
         var ends = _consumer.Assignment.ToDictionary(tp => tp.Partition.Value, tp => _consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        // A monotonic clock: a wall-clock step must not end the wait early (CI once gave up having read nothing).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
         while (ends.Any(end => _next.GetValueOrDefault(end.Key) < end.Value))
         {
-            if (!TryRead(TimeSpan.FromMilliseconds(100)) && DateTime.UtcNow > deadline)
+            if (!TryRead(TimeSpan.FromMilliseconds(100)) && clock.Elapsed > limit)
             {
                 throw new TimeoutException($"Could not read to the end of the topic ({string.Join(", ", ends.Select(e => $"[{e.Key}] {_next.GetValueOrDefault(e.Key)} of {e.Value}"))}).");
             }
