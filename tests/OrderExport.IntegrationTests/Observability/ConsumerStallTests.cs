@@ -26,24 +26,9 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
     [Fact]
     public async Task ARecordThatCannotBeFinished_TurnsReadinessDegraded_NamingPartitionOffsetAndOrder_ShowsInMetrics_AndClearsOnceItMoves()
     {
-        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
-        var topics = await broker.CreateTopicsAsync(partitions: 3);
-        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Health:ConsumerStallAfter"] = Setting(StallAfter),
-            ["Consumer:InfrastructureRetryMaxDelay"] = "00:00:00.200",
-        });
-        var http = app.Start();
-        var orders = new OrdersClient(http);
-        using var metrics = new MetricsRecorder(app.Service<IMeterFactory>());
-        using var topic = new TopicReader(broker, topics.Topic, topics.Partitions);
-        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
-
-        var stuck = await orders.CreateAsync();
-        await RefuseInboxRowsOf(app, stuck.Id);
-        await orders.ConfirmAsync(stuck.Id);
-        var stuckRecord = await RecordOf(topic, stuck.Id);
-        var partition = stuckRecord.Partition;
+        await using var fixture = await StuckPartition.StartAsync(broker, maxInFlight: 1);
+        var (http, orders, metrics, topic) = (fixture.Http, fixture.Orders, fixture.Metrics, fixture.Topic);
+        var (stuck, stuckRecord, partition) = (fixture.Stuck, fixture.StuckRecord, fixture.StuckRecord.Partition);
 
         var (behind, elsewhere) = await OrdersOnAndOffAsync(orders, topic, partition);
         await Eventually.Until(() => orders.GetAsync(Guid.Parse(elsewhere.Key)), o => o.ExportStatus == ExportStatus.Exported,
@@ -67,9 +52,7 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
         metrics.Observe("orderexport.consumer.time_since_progress", tags).ShouldBeGreaterThan(StallAfter.TotalSeconds);
         metrics.Sum("orderexport.consumer.retries", tags, ("cause", "infrastructure")).ShouldBeGreaterThan(0);
 
-        await app.WithDb(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbox ON inbox_messages", TestContext.Current.CancellationToken));
-        var healthy = (await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK)).Pipeline();
-        PartitionData(healthy, partition).GetProperty("stalled").GetBoolean().ShouldBeFalse();
+        await fixture.LetItMoveAsync();
         await Eventually.Until(() => orders.GetAsync(Guid.Parse(behind.Key)), o => o.ExportStatus == ExportStatus.Exported && o.ExportWaiting is null);
         (await orders.GetAsync(stuck.Id)).ExportStatus.ShouldBe(ExportStatus.Exported);
     }
@@ -82,25 +65,9 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
     [Fact]
     public async Task WithOrdersSideBySide_OnlyTheStuckOrderWaits_AndReadinessNamesWhereTheCommitPointIsHeld()
     {
-        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
-        var topics = await broker.CreateTopicsAsync(partitions: 3);
-        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Health:ConsumerStallAfter"] = Setting(StallAfter),
-            ["Consumer:InfrastructureRetryMaxDelay"] = "00:00:00.200",
-            ["Consumer:MaxInFlightPerPartition"] = "8",
-        });
-        var http = app.Start();
-        var orders = new OrdersClient(http);
-        using var metrics = new MetricsRecorder(app.Service<IMeterFactory>());
-        using var topic = new TopicReader(broker, topics.Topic, topics.Partitions);
-        await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
-
-        var stuck = await orders.CreateAsync();
-        await RefuseInboxRowsOf(app, stuck.Id);
-        await orders.ConfirmAsync(stuck.Id);
-        var stuckRecord = await RecordOf(topic, stuck.Id);
-        var partition = stuckRecord.Partition;
+        await using var fixture = await StuckPartition.StartAsync(broker, maxInFlight: 8);
+        var (http, orders, metrics, topic) = (fixture.Http, fixture.Orders, fixture.Metrics, fixture.Topic);
+        var (stuck, stuckRecord, partition) = (fixture.Stuck, fixture.StuckRecord, fixture.StuckRecord.Partition);
         // The order's second event waits behind its first; other orders, even on its partition, do not.
         await orders.RequestExportAsync(stuck.Id);
 
@@ -126,13 +93,11 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
         metrics.Observe("orderexport.consumer.oldest_unfinished_age", tags).ShouldBeGreaterThan(StallAfter.TotalSeconds);
         metrics.Sum("orderexport.consumer.retries", tags, ("cause", "infrastructure")).ShouldBeGreaterThan(0);
 
-        await app.WithDb(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbox ON inbox_messages", TestContext.Current.CancellationToken));
-        var healthy = (await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK)).Pipeline();
-        PartitionData(healthy, partition).GetProperty("stalled").GetBoolean().ShouldBeFalse();
+        await fixture.LetItMoveAsync();
         await Eventually.Until(() => orders.GetAsync(stuck.Id), o => o.ExportStatus == ExportStatus.Exported && o.ExportWaiting is null);
-        await Eventually.Until(() => Task.FromResult(app.Platform.Exported.Where(c => c.OrderId == stuck.Id).Select(c => c.Sequence).ToList()),
+        await Eventually.Until(() => Task.FromResult(fixture.App.Platform.Exported.Where(c => c.OrderId == stuck.Id).Select(c => c.Sequence).ToList()),
             s => s.Count == 2, because: "both events of the stuck order, once it moves");
-        app.Platform.Exported.Where(c => c.OrderId == stuck.Id).Select(c => c.Sequence).ShouldBe([1, 2], "in order");
+        fixture.App.Platform.Exported.Where(c => c.OrderId == stuck.Id).Select(c => c.Sequence).ShouldBe([1, 2], "in order");
     }
 
     [Fact]
@@ -252,6 +217,74 @@ public sealed class ConsumerStallTests(KafkaTestBroker broker)
     private static async Task<ReadRecord> RecordOf(TopicReader topic, Guid orderId) =>
         (await Eventually.Until(() => Task.FromResult(topic.ReadAvailable()), r => r.Any(x => x.Key == orderId.ToString()), because: $"order {orderId} on the topic"))
         .First(x => x.Key == orderId.ToString());
+
+    /// <summary>
+    /// A service on PostgreSQL whose database refuses every inbox row of one confirmed order, so that
+    /// order's record is retried without end on its partition. <see cref="LetItMoveAsync"/> lifts the fault.
+    /// </summary>
+    private sealed class StuckPartition : IAsyncDisposable
+    {
+        private TestDatabase _database = null!;
+
+        public OrderExportApp App { get; private init; } = null!;
+
+        public HttpClient Http { get; private init; } = null!;
+
+        public OrdersClient Orders { get; private init; } = null!;
+
+        public MetricsRecorder Metrics { get; private init; } = null!;
+
+        public TopicReader Topic { get; private init; } = null!;
+
+        public OrderResponse Stuck { get; private set; } = null!;
+
+        public ReadRecord StuckRecord { get; private set; } = null!;
+
+        public static async Task<StuckPartition> StartAsync(KafkaTestBroker broker, int maxInFlight)
+        {
+            var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+            var topics = await broker.CreateTopicsAsync(partitions: 3);
+            var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, new Dictionary<string, string?>
+            {
+                ["Health:ConsumerStallAfter"] = Setting(StallAfter),
+                ["Consumer:InfrastructureRetryMaxDelay"] = "00:00:00.200",
+                ["Consumer:MaxInFlightPerPartition"] = maxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            var http = app.Start();
+            var fixture = new StuckPartition
+            {
+                _database = database,
+                App = app,
+                Http = http,
+                Orders = new OrdersClient(http),
+                Metrics = new MetricsRecorder(app.Service<IMeterFactory>()),
+                Topic = new TopicReader(broker, topics.Topic, topics.Partitions),
+            };
+            await Readiness.ShouldBecome(http, "Healthy", HttpStatusCode.OK);
+
+            fixture.Stuck = await fixture.Orders.CreateAsync();
+            await RefuseInboxRowsOf(app, fixture.Stuck.Id);
+            await fixture.Orders.ConfirmAsync(fixture.Stuck.Id);
+            fixture.StuckRecord = await RecordOf(fixture.Topic, fixture.Stuck.Id);
+            return fixture;
+        }
+
+        /// <summary>Drops the fault; readiness turns Healthy and the partition is no longer stalled.</summary>
+        public async Task LetItMoveAsync()
+        {
+            await App.WithDb(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbox ON inbox_messages", TestContext.Current.CancellationToken));
+            var healthy = (await Readiness.ShouldBecome(Http, "Healthy", HttpStatusCode.OK)).Pipeline();
+            PartitionData(healthy, StuckRecord.Partition).GetProperty("stalled").GetBoolean().ShouldBeFalse();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Topic.Dispose();
+            Metrics.Dispose();
+            await App.DisposeAsync();
+            await _database.DisposeAsync();
+        }
+    }
 
     /// <summary>
     /// A fault only the database can make: every inbox row of this order is refused (SQLSTATE P0001,

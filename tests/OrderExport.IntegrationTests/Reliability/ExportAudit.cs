@@ -190,8 +190,7 @@ public static class ExportAudit
         TestDatabase database, IReadOnlyList<FakePlatformRecorder> platforms)
     {
         await using var connection = await database.OpenAsync();
-        var parked = (await ListAsync(connection, "SELECT COUNT(*) FROM parked_messages",
-            r => Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture))).Single();
+        var parked = await CountParkedAsync(connection);
         var events = await ListAsync(connection, "SELECT event_id, CASE WHEN published_at IS NULL THEN 1 ELSE 0 END FROM outbox_messages",
             r => (Id: r.GetGuid(0), Unpublished: Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) == 1));
         var deadLetters = await ListAsync(connection, "SELECT event_id FROM dead_letters", r => r.IsDBNull(0) ? (Guid?)null : r.GetGuid(0));
@@ -232,10 +231,12 @@ public static class ExportAudit
         var confirmed = await ListAsync(connection, "SELECT id FROM orders WHERE status = 'Confirmed'", r => r.GetGuid(0));
         var deadLetterEvents = await ListAsync(connection, "SELECT event_id FROM dead_letters WHERE event_id IS NOT NULL", r => r.GetGuid(0));
         var deadLetterTypes = await ListAsync(connection, "SELECT error_type FROM dead_letters", r => r.GetString(0));
-        var parked = await ListAsync(connection, "SELECT COUNT(*) FROM parked_messages",
-            r => Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
-        return new DatabaseState(events, confirmed, deadLetterEvents, deadLetterTypes, parked.Single());
+        return new DatabaseState(events, confirmed, deadLetterEvents, deadLetterTypes, await CountParkedAsync(connection));
     }
+
+    private static async Task<int> CountParkedAsync(DbConnection connection) =>
+        (await ListAsync(connection, "SELECT COUNT(*) FROM parked_messages",
+            r => Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture))).Single();
 
     private static async Task<List<T>> ListAsync<T>(DbConnection connection, string sql, Func<DbDataReader, T> read)
     {
