@@ -114,6 +114,7 @@ internal sealed record BenchOptions
                 "--drain-history" => options with { DrainHistory = NextInt() },
                 "--relays" => options with { Relays = NextInt() },
                 "--consumers" => options with { Consumers = NextInt() },
+                "--consumer-backlog" => options with { ConsumerBacklog = NextInt() },
                 "--max-rate" => options with { MaxRate = double.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--out" => options with { OutputPath = Next() },
                 "--only" => options with { Only = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)] },

@@ -20,9 +20,10 @@ internal static class Limits
             var pipelineCpu = e2e[Metrics.ProcessCpuPer1k] + e2e[Metrics.PostgresCpuPer1k];
             var writeCpu = write[Metrics.ProcessCpuPer1k] + write[Metrics.PostgresCpuPer1k];
             var cores = Environment.ProcessorCount;
-            var wideText = context.Find("consumer.pg.inflight8") is { } wide
+            var inFlight = new OrderExport.Export.ConsumerOptions().MaxInFlightPerPartition;
+            var strictText = context.Find("consumer.pg.inflight1") is { } strict
                 ? string.Create(CultureInfo.InvariantCulture,
-                    $". With 8 orders per partition side by side the stage reached {wide[Metrics.Rate]:N0}/s at {wide[Metrics.ProcessCpuPer1k] + wide[Metrics.PostgresCpuPer1k]:0.0} CPU-ms per record ({wide[Metrics.PostgresCpuPer1k]:0.0} in PostgreSQL), because its transactions then hold many records; that is not the default, since a crash then repeats up to 8 platform calls per partition (absorbed by the Idempotency-Key) where the fault suite bounds them at one. ")
+                    $". In strict offset order (one record in flight per partition) the stage reached only {strict[Metrics.Rate]:N0}/s at {strict[Metrics.ProcessCpuPer1k] + strict[Metrics.PostgresCpuPer1k]:0.0} CPU-ms per record ({strict[Metrics.PostgresCpuPer1k]:0.0} in PostgreSQL): its transactions then hold at most {new KafkaOptions().Partitions} records. ")
                 : ". ";
             yield return Join(
                 $"**End to end (PostgreSQL):** {e2e[Metrics.Rate]:N0} orders/s, with writes and relay held to the same pace by the in-flight bound, ",
@@ -35,9 +36,9 @@ internal static class Limits
                 $"{cores * 1000 / pipelineCpu:N0} orders/s: the pipeline is CPU-bound. 0.8× the write rate on this machine leaves it ",
                 $"{writeCpu / 0.8:0.0} CPU-ms per order for everything, the write included. The consumer alone costs ",
                 $"{consumer[Metrics.ProcessCpuPer1k] + consumer[Metrics.PostgresCpuPer1k]:0.0} CPU-ms per record (a duplicate check, an HTTP call to the ",
-                $"platform and its share of a group-committed transaction for the inbox row and the order's status; with one record in flight ",
-                $"per partition a transaction holds at most {new KafkaOptions().Partitions} of them)",
-                $"{wideText}",
+                $"platform and its share of a group-committed transaction for the inbox row and the order's status, with {inFlight} orders ",
+                $"per partition side by side)",
+                $"{strictText}",
                 $"What would move it further: the duplicate check for a fetched batch in one query, a cheaper platform call (the in-process ",
                 $"HTTP round trip is both client and server here), or giving the consumer cores of its own, which the target's same-machine ratio rules out.");
         }

@@ -24,7 +24,7 @@ internal static class TargetCheck
         // Issue 15's floors: the consumer stage alone at least the raw write rate; at most 2.5 CPU-ms per exported order.
         if (context.Find("db.pg") is { } write)
         {
-            foreach (var (key, label) in new[] { ("consumer.pg", "default settings"), ("consumer.pg.inflight8", "Consumer:MaxInFlightPerPartition=8") })
+            foreach (var (key, label) in new[] { ("consumer.pg", "default settings"), ("consumer.pg.inflight1", "strict offset order, Consumer:MaxInFlightPerPartition=1") })
             {
                 if (context.Find(key) is { } consumer)
                 {

@@ -17,14 +17,19 @@ namespace OrderExport.Benchmarks.Scenarios;
 /// </summary>
 internal static class ConsumerDrain
 {
-    /// <param name="inFlight">Consumer:MaxInFlightPerPartition: orders of one partition exported side by side (1 is the default).</param>
-    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider, int inFlight = 1)
+    /// <param name="inFlight">Consumer:MaxInFlightPerPartition (orders of one partition exported side by side); null: the default.</param>
+    public static async Task RunOnceAsync(BenchContext context, int run, DatabaseProvider provider, int? inFlight = null)
     {
         var options = context.Options;
         var measurement = context.Measure(
-            $"consumer.{BenchContext.Tag(provider)}{(inFlight == 1 ? "" : $".inflight{inFlight}")}", "Pipeline",
+            $"consumer.{BenchContext.Tag(provider)}{(inFlight is null ? "" : $".inflight{inFlight}")}", "Pipeline",
             $"Consumer drain of {options.ConsumerBacklog:N0} published records (stage capacity), {BenchContext.Label(provider)}"
-                + (inFlight == 1 ? "" : $", {inFlight} orders per partition side by side (Consumer:MaxInFlightPerPartition={inFlight})"), "orders/s");
+                + (inFlight switch
+                {
+                    null => "",
+                    1 => ", strict offset order (Consumer:MaxInFlightPerPartition=1)",
+                    _ => $", {inFlight} orders per partition side by side (Consumer:MaxInFlightPerPartition={inFlight})",
+                }), "orders/s");
 
         var kafka = new KafkaOptions();
         using var broker = EmbeddedKafkaCluster.Start();
@@ -52,9 +57,9 @@ internal static class ConsumerDrain
 
         var consumerSettings = ServiceHost.Settings(database, options, broker.BootstrapServers);
         consumerSettings["Outbox:RelayEnabled"] = "false";
-        if (inFlight != 1)
+        if (inFlight is { } bound)
         {
-            consumerSettings["Consumer:MaxInFlightPerPartition"] = inFlight.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            consumerSettings["Consumer:MaxInFlightPerPartition"] = bound.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         var timer = new SqlTimer();
         await using var consumer = await ServiceHost.StartAsync(consumerSettings,

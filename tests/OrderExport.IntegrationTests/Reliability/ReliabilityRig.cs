@@ -47,6 +47,14 @@ public sealed class ReliabilityRig : IAsyncDisposable
 
     public TestTopics Topics { get; }
 
+    /// <summary>
+    /// Records one consumer may hold at once: a worker per partition, each with up to
+    /// Consumer:MaxInFlightPerPartition orders side by side (the service default). A fault can
+    /// interrupt each of them between the platform's 200 and its inbox row, so it bounds the
+    /// repeated platform calls (each absorbed by the Idempotency-Key) one fault may cause.
+    /// </summary>
+    public int RecordsInFlight => Topics.Partitions * OrderExport.Export.ConsumerOptions.DefaultMaxInFlightPerPartition;
+
     /// <summary>Between the service and PostgreSQL when asked for; the audit always reads the database directly.</summary>
     public TcpProxy? Proxy { get; }
 
