@@ -19,6 +19,7 @@ namespace OrderExport.Export;
 public sealed partial class ExportConsumer(
     KafkaConnection connection,
     RecordHandling handling,
+    PriorChecks checks,
     ConsumerProgress progress,
     DatabaseSchema schema,
     IOptions<KafkaOptions> kafkaOptions,
@@ -50,7 +51,8 @@ public sealed partial class ExportConsumer(
         IConsumer<byte[], byte[]>? built = null;
         var partitions = new AssignedPartitions(progress, settings.QueuePerPartition, (partition, partitionProgress) =>
             new PartitionWork(partition, partitionProgress, settings.QueuePerPartition, settings.MaxInFlightPerPartition,
-                (record, abandon) => handling.UntilDoneAsync(IncomingRecord.From(record), partitionProgress, abandon),
+                checks.CheckAsync,
+                (record, check, abandon) => handling.UntilDoneAsync(IncomingRecord.From(record), check, partitionProgress, abandon),
                 offset => TryStore(built!, offset),
                 ex =>
                 {

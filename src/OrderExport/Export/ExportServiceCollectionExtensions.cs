@@ -33,6 +33,7 @@ public static class ExportServiceCollectionExtensions
         services.AddSingleton<ParkedEvents>();
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton<RecordRouter>();
+        services.AddSingleton<PriorChecks>();
         services.AddSingleton<ConsumerProgress>();
         services.AddSingleton<RecordHandling>();
         services.AddHostedService<ExportConsumer>();

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Threading.Channels;
 using Confluent.Kafka;
 
@@ -11,12 +10,18 @@ namespace OrderExport.Export;
 /// order). The offset stored for the partition is always the lowest one not finished
 /// (<see cref="OffsetTracker"/>), stored only by this class. <see cref="Stop"/> takes no new record;
 /// the records in hand get a grace to finish, then are abandoned: unstored, they are re-delivered.
+/// The records waiting in the queue are taken a batch at a time, and checked against the database
+/// in one query (<see cref="PriorChecks"/>) where nothing can change the answer before they run.
 /// </summary>
 internal sealed class PartitionWork : IDisposable
 {
+    /// <summary>Records taken from the queue and checked together, at most.</summary>
+    internal const int CheckBatch = 100;
+
     private readonly TopicPartition _partition;
     private readonly PartitionProgress _progress;
-    private readonly Func<ConsumeResult<byte[], byte[]>, CancellationToken, Task> _handle;
+    private readonly Func<IReadOnlyList<ConsumeResult<byte[], byte[]>>, CancellationToken, Task<PriorCheck?[]>> _check;
+    private readonly Func<ConsumeResult<byte[], byte[]>, PriorCheck?, CancellationToken, Task> _handle;
     private readonly Action<TopicPartitionOffset> _store;
     private readonly Action<Exception> _fail;
     private readonly SemaphoreSlim _slots;
@@ -31,11 +36,13 @@ internal sealed class PartitionWork : IDisposable
     private readonly HashSet<Task> _running = [];
 
     public PartitionWork(TopicPartition partition, PartitionProgress progress, int capacity, int maxInFlight,
-        Func<ConsumeResult<byte[], byte[]>, CancellationToken, Task> handle, Action<TopicPartitionOffset> store, Action<Exception> fail,
+        Func<IReadOnlyList<ConsumeResult<byte[], byte[]>>, CancellationToken, Task<PriorCheck?[]>> check,
+        Func<ConsumeResult<byte[], byte[]>, PriorCheck?, CancellationToken, Task> handle, Action<TopicPartitionOffset> store, Action<Exception> fail,
         CancellationToken running, CancellationToken stopping)
     {
         _partition = partition;
         _progress = progress;
+        _check = check;
         _handle = handle;
         _store = store;
         _fail = fail;
@@ -71,42 +78,20 @@ internal sealed class PartitionWork : IDisposable
 
     private async Task DispatchAsync()
     {
+        var batch = new FetchedBatch(CheckBatch);
         try
         {
             while (await Queue.Reader.WaitToReadAsync(_stopped.Token))
             {
-                while (!_stopped.IsCancellationRequested && Queue.Reader.TryRead(out var record))
+                lock (_lock)
                 {
-                    var key = record.Message.Key is { } bytes ? Encoding.UTF8.GetString(bytes) : "";
-                    lock (_lock)
-                    {
-                        _offsets.Add(record.Offset.Value);
-                        if (_lanes.TryGetValue(key, out var waiting))
-                        {
-                            // The key has a record in hand: this one follows it.
-                            waiting.Enqueue(record);
-                            continue;
-                        }
+                    batch.Take(Queue.Reader, inHand: _lanes.ContainsKey);
+                }
 
-                        _lanes[key] = new Queue<ConsumeResult<byte[], byte[]>>();
-                    }
-
-                    await _slots.WaitAsync(_stopped.Token);
-                    var lane = RunLaneAsync(key, record);
-                    lock (_lock)
-                    {
-                        _running.Add(lane);
-                    }
-
-                    _ = lane.ContinueWith(
-                        ended =>
-                        {
-                            lock (_lock)
-                            {
-                                _running.Remove(ended);
-                            }
-                        },
-                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                var checks = batch.Checkable.Count > 0 ? await _check(batch.Checkable, _stopped.Token) : [];
+                for (var i = 0; i < batch.Records.Count && !_stopped.IsCancellationRequested; i++)
+                {
+                    await DispatchAsync(batch.Records[i], batch.Keys[i], batch.CheckOf(i, checks));
                 }
             }
         }
@@ -130,14 +115,41 @@ internal sealed class PartitionWork : IDisposable
         await Task.WhenAll(lanes);
     }
 
-    private async Task RunLaneAsync(string key, ConsumeResult<byte[], byte[]> first)
+    /// <summary>Starts the record's lane, or queues it behind its key's record in hand (its check then no longer holds).</summary>
+    private async Task DispatchAsync(ConsumeResult<byte[], byte[]> record, string key, PriorCheck? check)
+    {
+        lock (_lock)
+        {
+            _offsets.Add(record.Offset.Value);
+            if (_lanes.TryGetValue(key, out var waiting))
+            {
+                waiting.Enqueue(record);
+                return;
+            }
+
+            _lanes[key] = new Queue<ConsumeResult<byte[], byte[]>>();
+        }
+
+        await _slots.WaitAsync(_stopped.Token);
+        var lane = RunLaneAsync(key, record, check);
+        lock (_lock)
+        {
+            _running.Add(lane);
+        }
+
+        _ = lane.ContinueWith(ended => { lock (_lock) { _running.Remove(ended); } },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task RunLaneAsync(string key, ConsumeResult<byte[], byte[]> first, PriorCheck? firstCheck)
     {
         await Task.Yield();
         try
         {
-            for (var record = first; record is not null; record = Next(key))
+            var check = firstCheck;
+            for (var record = first; record is not null; record = Next(key), check = null)
             {
-                await _handle(record, _abandon.Token);
+                await _handle(record, check, _abandon.Token);
                 Finish(record);
             }
         }

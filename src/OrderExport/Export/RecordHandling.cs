@@ -18,7 +18,8 @@ public sealed partial class RecordHandling(
     TimeProvider time,
     ILogger<RecordHandling> logger)
 {
-    internal async Task UntilDoneAsync(IncomingRecord record, PartitionProgress progress, CancellationToken abandon)
+    /// <param name="check">The batch's check of the record (<see cref="PriorChecks"/>); it holds for the first try only.</param>
+    internal async Task UntilDoneAsync(IncomingRecord record, PriorCheck? check, PartitionProgress progress, CancellationToken abandon)
     {
         progress.Started(record.Offset);
         // Only failures that are not the infrastructure's count towards the bound.
@@ -27,7 +28,7 @@ public sealed partial class RecordHandling(
         {
             try
             {
-                await router.RouteAsync(record, abandon);
+                await router.RouteAsync(record, failures == 1 ? check : null, abandon);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)

@@ -38,7 +38,8 @@ public sealed partial class RecordRouter(
     }
 
     /// <summary>Handles one record inside its consumer span (child of the span that published it).</summary>
-    public async Task RouteAsync(IncomingRecord record, CancellationToken cancellationToken)
+    /// <param name="check">What a batch's query found before the record's turn (<see cref="PriorChecks"/>); null: look now.</param>
+    public async Task RouteAsync(IncomingRecord record, PriorCheck? check, CancellationToken cancellationToken)
     {
         using var activity = OrderExportActivities.StartProcess(
             record.Topic, record.Partition, record.Offset, kafkaOptions.Value.ConsumerGroup,
@@ -46,7 +47,7 @@ public sealed partial class RecordRouter(
         activity?.SetTag("messaging.kafka.message.key", record.KeyText).SetTag("messaging.message.id", record.Header(MessageHeaders.EventId));
         try
         {
-            var outcome = await HandleCoreAsync(record, cancellationToken);
+            var outcome = await HandleCoreAsync(record, check, cancellationToken);
             activity?.SetTag("orderexport.outcome", outcome);
             metrics.Handled(outcome);
         }
@@ -57,7 +58,7 @@ public sealed partial class RecordRouter(
         }
     }
 
-    private async Task<string> HandleCoreAsync(IncomingRecord record, CancellationToken cancellationToken)
+    private async Task<string> HandleCoreAsync(IncomingRecord record, PriorCheck? check, CancellationToken cancellationToken)
     {
         if (record.Header(ControlHeaders.ReplayOf) is { } replayOf
             && long.TryParse(replayOf, NumberStyles.None, CultureInfo.InvariantCulture, out var deadLetterId))
@@ -86,9 +87,21 @@ public sealed partial class RecordRouter(
             return Outcomes.DeadLettered;
         }
 
+        var (orderId, eventId) = (receivedEvent.OrderId, receivedEvent.EventId);
+        if (check is { } prior && prior.EventId == eventId && prior.OrderId == orderId)
+        {
+            // Checked with its batch: a duplicate, or an event of an order nothing holds.
+            if (prior.Handled)
+            {
+                LogDuplicate(orderId, eventId);
+                return Outcomes.Duplicate;
+            }
+
+            return await exporter.ExportAsync(record, receivedEvent, cancellationToken) ? Outcomes.Exported : Outcomes.DeadLettered;
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        var (orderId, eventId) = (receivedEvent.OrderId, receivedEvent.EventId);
         var found = await FindAsync(db, orderId, eventId, cancellationToken);
         if (found.Contains(Found.Handled))
         {

@@ -115,13 +115,60 @@ public sealed class PartitionWorkTests
         await work.Work;
     }
 
-    private static PartitionWork Start(GatedHandler handler, int maxInFlight, out ConcurrentQueue<long> stored)
+    [Fact]
+    public async Task WaitingRecords_AreCheckedTogether_AndOnlyThoseThatStartTheirOrdersLaneUseTheAnswer()
+    {
+        var handler = new GatedHandler();
+        var asked = new ConcurrentQueue<long[]>();
+        var firstCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var given = new ConcurrentDictionary<long, PriorCheck?>();
+        using var work = Start(handler, maxInFlight: 8, out _,
+            async (records, _) =>
+            {
+                asked.Enqueue([.. records.Select(r => r.Offset.Value)]);
+                await firstCheck.Task;
+                return [.. records.Select(r => (PriorCheck?)new PriorCheck(Guid.NewGuid(), Guid.NewGuid(), Handled: false))];
+            },
+            (record, check) => given[record.Offset.Value] = check);
+
+        work.Queue.Writer.TryWrite(Record(0, "a"));
+        await Eventually(() => !asked.IsEmpty);
+        // While offset 0's check is out, four more arrive: a1 behind a0, b2 and b3 of one order, c4.
+        foreach (var (offset, key) in new[] { (1, "a"), (2, "b"), (3, "b"), (4, "c") })
+        {
+            work.Queue.Writer.TryWrite(Record(offset, key));
+        }
+
+        firstCheck.SetResult();
+        await handler.WaitForRunningAsync(3);
+        handler.ReleaseAll();
+        await handler.WaitForFinishedAsync(5);
+
+        asked.ToArray().ShouldBe([[0L], [2L, 4L]], "one check per batch taken from the queue, for the records that start their order's lane");
+        given[0].ShouldNotBeNull();
+        given[1].ShouldBeNull("order a had offset 0 in hand: what 0 does may change what 1 must do");
+        given[2].ShouldNotBeNull();
+        given[3].ShouldBeNull("order b's first record in the batch runs first");
+        given[4].ShouldNotBeNull();
+        work.Stop(TimeSpan.Zero);
+        await work.Work;
+    }
+
+    private static PartitionWork Start(GatedHandler handler, int maxInFlight, out ConcurrentQueue<long> stored,
+        Func<IReadOnlyList<ConsumeResult<byte[], byte[]>>, CancellationToken, Task<PriorCheck?[]>>? check = null,
+        Action<ConsumeResult<byte[], byte[]>, PriorCheck?>? seen = null)
     {
         var storedOffsets = new ConcurrentQueue<long>();
         stored = storedOffsets;
         var services = new ServiceCollection().AddMetrics().AddSingleton<OrderExportMetrics>().BuildServiceProvider();
         var progress = new ConsumerProgress(TimeProvider.System, services.GetRequiredService<OrderExportMetrics>()).Assigned(0);
-        return new PartitionWork(Partition, progress, capacity: 100, maxInFlight, handler.HandleAsync,
+        return new PartitionWork(Partition, progress, capacity: 100, maxInFlight,
+            check ?? ((records, _) => Task.FromResult(new PriorCheck?[records.Count])),
+            (record, prior, abandon) =>
+            {
+                seen?.Invoke(record, prior);
+                return handler.HandleAsync(record, abandon);
+            },
             offset => storedOffsets.Enqueue(offset.Offset.Value), ex => throw new InvalidOperationException("unexpected", ex),
             CancellationToken.None, CancellationToken.None);
     }
