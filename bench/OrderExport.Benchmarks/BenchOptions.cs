@@ -61,7 +61,7 @@ internal sealed record BenchOptions
     /// <summary>Data folder of that PostgreSQL, to read its processes' CPU time from /proc.</summary>
     public string? PostgresData { get; init; }
 
-    /// <summary>Scenario groups to run (empty: all): produce, db, direct, e2e, drain, consumer, latency.</summary>
+    /// <summary>Scenario groups to run (empty: all): produce, db, direct, e2e, drain, platform, consumer, latency.</summary>
     public HashSet<string> Only { get; init; } = [];
 
     /// <summary>Configuration overrides applied to every hosted service (--set Outbox:BatchSize=2000), for experiments.</summary>

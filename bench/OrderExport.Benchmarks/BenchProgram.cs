@@ -10,7 +10,7 @@ namespace OrderExport.Benchmarks;
 /// Arguments:
 /// <list type="bullet">
 /// <item><c>--quick</c>: one short run per measurement, report in artifacts/bench/benchmarks-quick.md</item>
-/// <item><c>--only produce,db,direct,e2e,drain,consumer,latency</c>: a subset (latency needs e2e or <c>--max-rate N</c>)</item>
+/// <item><c>--only produce,db,direct,e2e,drain,platform,consumer,latency</c>: a subset (latency needs e2e or <c>--max-rate N</c>)</item>
 /// <item><c>--runs N</c>, <c>--writers N</c>, <c>--window SECONDS</c>, <c>--out PATH</c></item>
 /// <item><c>--set Section:Key=Value</c>: configuration for every service host, e.g. Outbox:BatchSize=2000</item>
 /// <item>experiments: <c>--drain-rows N</c>, <c>--drain-partitions N</c>, <c>--drain-history N</c> (published rows
@@ -118,6 +118,13 @@ internal static class BenchProgram
                     yield return run => RelayDrain.RunOnceAsync(context, run, provider, loops: 4);
                 }
             }
+        }
+
+        if (options.Includes("platform"))
+        {
+            // Side by side: the fake platform alone, and the service's client calling it.
+            yield return run => PlatformCalls.RunOnceAsync(context, run, context.Providers().First(), throughClient: false);
+            yield return run => PlatformCalls.RunOnceAsync(context, run, context.Providers().First(), throughClient: true);
         }
 
         if (options.Includes("consumer"))

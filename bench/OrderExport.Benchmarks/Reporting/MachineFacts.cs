@@ -100,7 +100,7 @@ internal static class MachineFacts
     private static string Consumer()
     {
         var o = new ConsumerOptions();
-        return $"one poll loop and a worker per assigned partition ({new KafkaOptions().Partitions}), QueuePerPartition={o.QueuePerPartition}; AutoCommitIntervalMs={o.AutoCommitIntervalMs}; fake platform answers 200 at once over loopback HTTP";
+        return $"one poll loop and a worker per assigned partition ({new KafkaOptions().Partitions}), QueuePerPartition={o.QueuePerPartition}, MaxInFlightPerPartition={o.MaxInFlightPerPartition}, BookkeepingBatchSize={o.BookkeepingBatchSize}; AutoCommitIntervalMs={o.AutoCommitIntervalMs}; fake platform answers 200 at once over loopback HTTP (the platform client's pool: no connection cap, one handler for the process's life, Platform/PlatformConnections.cs)";
     }
 
     private static async Task<string> PostgresAsync(string connectionString)

@@ -55,6 +55,7 @@ internal static class Metrics
     public const string Backlog = "backlog";
     public const string MeanWriteMs = "mean_write_ms";
     public const string MeanRecordMs = "mean_record_ms";
+    public const string MeanCallMs = "mean_call_ms";
 
     public const string DbMsPerRecord = "db_ms_per_record";
     public const string DbShare = "db_share";

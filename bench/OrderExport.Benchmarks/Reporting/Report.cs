@@ -75,6 +75,11 @@ internal static class Report
             details.Add(Invariant($"{m[Metrics.MeanWriteMs]:0.0} ms per write"));
         }
 
+        if (m.Has(Metrics.MeanCallMs))
+        {
+            details.Add(Invariant($"{m[Metrics.MeanCallMs]:0.00} ms per call"));
+        }
+
         if (m.Has(Metrics.MeanRecordMs))
         {
             details.Add(Invariant($"{m[Metrics.MeanRecordMs]:0.00} ms of wall time per record, {new OrderExport.Messaging.KafkaOptions().Partitions} partitions handled side by side"));

@@ -14,14 +14,14 @@ internal static class TargetCheck
             if (context.Find($"e2e.{tag}") is { } e2e && context.Find($"db.{tag}") is { } db)
             {
                 var ratio = e2e[Metrics.Rate] / db[Metrics.Rate];
-                yield return (
-                    $"End-to-end throughput ≥ 0.8 × raw database rate ({(tag == "pg" ? "PostgreSQL" : "SQLite")})",
-                    Invariant($"{e2e[Metrics.Rate]:N0} / {db[Metrics.Rate]:N0} orders/s = {ratio:0.00}×"),
-                    ratio >= 0.8);
+                var measured = Invariant($"{e2e[Metrics.Rate]:N0} / {db[Metrics.Rate]:N0} orders/s = {ratio:0.00}×");
+                var label = tag == "pg" ? "PostgreSQL" : "SQLite";
+                yield return ($"End-to-end throughput ≥ 0.5 × raw database rate ({label}; issue 15's floor)", measured, ratio >= 0.5);
+                yield return ($"End-to-end throughput ≥ 0.8 × raw database rate ({label}; aim)", measured, ratio >= 0.8);
             }
         }
 
-        // Issue 15's floors: the consumer stage alone at least the raw write rate; at most 2.5 CPU-ms per exported order.
+        // Issue 15's floors (and aims): the consumer stage alone at least the raw write rate; at most 2.5 CPU-ms per exported order.
         if (context.Find("db.pg") is { } write)
         {
             foreach (var (key, label) in new[] { ("consumer.pg", "default settings"), ("consumer.pg.inflight1", "strict offset order, Consumer:MaxInFlightPerPartition=1") })
@@ -38,8 +38,9 @@ internal static class TargetCheck
         if (context.Find("e2e.pg") is { } pipeline)
         {
             var cpu = pipeline[Metrics.ProcessCpuPer1k] + pipeline[Metrics.PostgresCpuPer1k];
-            yield return ("CPU-ms per exported order ≤ 2.5 (process + PostgreSQL, end to end)",
-                Invariant($"{cpu:0.0} ({pipeline[Metrics.ProcessCpuPer1k]:0.0} + {pipeline[Metrics.PostgresCpuPer1k]:0.0})"), cpu <= 2.5);
+            var measured = Invariant($"{cpu:0.0} ({pipeline[Metrics.ProcessCpuPer1k]:0.0} + {pipeline[Metrics.PostgresCpuPer1k]:0.0})");
+            yield return ("CPU-ms per exported order ≤ 2.5 (process + PostgreSQL, end to end; floor)", measured, cpu <= 2.5);
+            yield return ("CPU-ms per exported order ≤ 1.5 (aim)", measured, cpu <= 1.5);
         }
 
         if (context.Find("drain.pg") is { } drain)
@@ -47,7 +48,7 @@ internal static class TargetCheck
             var produce = context.Find("produce");
             var fraction = produce is null ? "" : Invariant($"; {(drain[Metrics.Rate] / produce[Metrics.Rate]) * 100:0}% of the raw produce rate ({produce[Metrics.Rate]:N0}/s)");
             yield return ("Relay drain ≥ 20,000 events/s on PostgreSQL", Invariant($"{drain[Metrics.Rate]:N0} events/s{fraction}"), drain[Metrics.Rate] >= 20_000);
-            yield return ("Relay drain ≥ 50,000 events/s on PostgreSQL (aim)", Invariant($"{drain[Metrics.Rate]:N0} events/s"), drain[Metrics.Rate] >= 50_000);
+            yield return ("Relay drain ≥ 50,000 events/s on PostgreSQL, default settings (issue 15's floor)", Invariant($"{drain[Metrics.Rate]:N0} events/s"), drain[Metrics.Rate] >= 50_000);
             if (context.Find(RelayDrain.Key(DatabaseProvider.Postgres, loops: 4)) is { } loops)
             {
                 yield return ("Relay drain ≥ 20,000 events/s on PostgreSQL, with Outbox:Concurrency=4",

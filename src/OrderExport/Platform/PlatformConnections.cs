@@ -1,0 +1,33 @@
+namespace OrderExport.Platform;
+
+/// <summary>
+/// The platform client's connections. Nothing here limits how many exports run at once or makes
+/// one wait for a connection: the consumer bounds that (partitions × Consumer:MaxInFlightPerPartition,
+/// 24 by default), and the pool opens a connection for each concurrent call and keeps it for the
+/// next. One handler serves the process's life (the HttpClient factory does not rotate it, which
+/// would drop the pool every two minutes); each connection is renewed after
+/// <see cref="ConnectionLifetime"/>, so a changed DNS entry is followed.
+/// </summary>
+internal static class PlatformConnections
+{
+    /// <summary>How long a pooled connection is reused before it is replaced (DNS changes are seen then).</summary>
+    public static readonly TimeSpan ConnectionLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>An idle connection is closed after this; below the idle timeouts of common load balancers and servers.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(50);
+
+    public static SocketsHttpHandler CreateHandler(PlatformOptions options) => new()
+    {
+        // No cap: every concurrent export gets a connection of its own (HTTP/1.1), or shares one of several (HTTP/2).
+        MaxConnectionsPerServer = int.MaxValue,
+        EnableMultipleHttp2Connections = true,
+        PooledConnectionLifetime = ConnectionLifetime,
+        PooledConnectionIdleTimeout = IdleTimeout,
+        // Connecting is part of an attempt: it may take no longer than the attempt itself.
+        ConnectTimeout = options.AttemptTimeout,
+        // The platform answers small JSON documents; nothing to decompress, and no cookies or redirects to follow.
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+    };
+}
