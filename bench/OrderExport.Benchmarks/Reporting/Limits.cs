@@ -10,6 +10,13 @@ namespace OrderExport.Benchmarks.Reporting;
 /// </summary>
 internal static class Limits
 {
+    /// <summary>The platform call's own cost, from the platform rows of this run (empty when they did not run).</summary>
+    private static string PlatformText(BenchContext context) =>
+        context.Find("platform.client") is { } client && context.Find("platform.fake") is { } fake
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"The platform call alone (client and fake platform in this process) costs {client[Metrics.ProcessCpuPer1k]:0.00} CPU-ms through the service's client and {fake[Metrics.ProcessCpuPer1k]:0.00} from a plain HttpClient, and the fake platform answers {fake[Metrics.Rate]:N0} calls/s: it is not what limits the consumer. ")
+            : "";
+
     public static IEnumerable<string> Explain(BenchContext context)
     {
         var e2e = context.Find("e2e.pg");
@@ -35,12 +42,14 @@ internal static class Limits
                 $"PostgreSQL) against {writeCpu:0.0} CPU-ms for the write alone; on {cores} cores that by itself caps the pipeline near ",
                 $"{cores * 1000 / pipelineCpu:N0} orders/s: the pipeline is CPU-bound. 0.8× the write rate on this machine leaves it ",
                 $"{writeCpu / 0.8:0.0} CPU-ms per order for everything, the write included. The consumer alone costs ",
-                $"{consumer[Metrics.ProcessCpuPer1k] + consumer[Metrics.PostgresCpuPer1k]:0.0} CPU-ms per record (a duplicate check, an HTTP call to the ",
-                $"platform and its share of a group-committed transaction for the inbox row and the order's status, with {inFlight} orders ",
-                $"per partition side by side)",
+                $"{consumer[Metrics.ProcessCpuPer1k] + consumer[Metrics.PostgresCpuPer1k]:0.0} CPU-ms per record (its share of one duplicate check ",
+                $"per fetched batch, an HTTP call to the platform, and its share of a group-committed transaction for the inbox row and the ",
+                $"order's status, with {inFlight} orders per partition side by side)",
                 $"{strictText}",
-                $"What would move it further: the duplicate check for a fetched batch in one query, a cheaper platform call (the in-process ",
-                $"HTTP round trip is both client and server here), or giving the consumer cores of its own, which the target's same-machine ratio rules out.");
+                $"{PlatformText(context)}",
+                $"What would move it further: EF Core's per-scope cost (a DbContext and its options are built for every transaction; pooling ",
+                $"them needs the domain-event interceptor made scope-free), a cheaper platform call, or giving the consumer cores of its own, ",
+                $"which the target's same-machine ratio rules out.");
         }
 
         if (context.Find("e2e.sqlite") is { } sqlite)

@@ -47,6 +47,12 @@ internal static class Method
           that fell out of retention would show as "lost" (none did if the column says 0).
         - **Consumer drain** (stage capacity): one host writes {o.ConsumerBacklog:N0} orders and relays them; a second
           host on the same broker runs only the consumer; the rate runs from the first to the last platform call.
+          The default (8 orders per partition side by side) and strict offset order (1) side by side.
+        - **Platform call:** the service with relay and consumer off; as many closed-loop callers as the consumer
+          may have exports in flight (partitions × `Consumer:MaxInFlightPerPartition`) call the fake platform over
+          loopback, once from a plain `HttpClient` (the fake platform alone) and once through the service's own
+          platform client (HttpClient factory, resilience pipeline, attempt handler). CPU is this whole process:
+          client and server.
         - **Latency:** open loop on PostgreSQL at 10% and 50% of the median end-to-end throughput on PostgreSQL. A
           dedicated thread sleeps (`clock_nanosleep`, no spinning) to each intended send time and starts the send
           without waiting for earlier ones; every latency is measured from the intended time, so a stall shows up in
