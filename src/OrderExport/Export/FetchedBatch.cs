@@ -9,6 +9,8 @@ namespace OrderExport.Export;
 /// check made now for the whole batch (<see cref="PriorChecks"/>): only a record that will start
 /// its order's lane. A record whose order has a record in hand, or an earlier one in the batch,
 /// runs after that one, which may change its order's standing (a dead letter, say): it looks alone.
+/// A record without a key may name any order in its value, so while one is in hand or in the
+/// batch, no record uses the batch's answer.
 /// </summary>
 internal sealed class FetchedBatch(int capacity)
 {
@@ -34,10 +36,12 @@ internal sealed class FetchedBatch(int capacity)
         _checkable.Clear();
         _checkIndex.Clear();
         _seen.Clear();
+        var keyless = inHand(NoKey);
         while (_records.Count < capacity && queue.TryRead(out var record))
         {
-            var key = record.Message.Key is { } bytes ? Encoding.UTF8.GetString(bytes) : "";
-            var starts = _seen.Add(key) && !inHand(key);
+            var key = record.Message.Key is { } bytes ? Encoding.UTF8.GetString(bytes) : NoKey;
+            keyless |= key == NoKey;
+            var starts = !keyless && _seen.Add(key) && !inHand(key);
             _checkIndex.Add(starts ? _checkable.Count : -1);
             if (starts)
             {
@@ -47,7 +51,17 @@ internal sealed class FetchedBatch(int capacity)
             _records.Add(record);
             _keys.Add(key);
         }
+
+        if (keyless)
+        {
+            _checkable.Clear();
+            _checkIndex.Clear();
+            _checkIndex.AddRange(Enumerable.Repeat(-1, _records.Count));
+        }
     }
+
+    /// <summary>The lane of records without a key.</summary>
+    private const string NoKey = "";
 
     /// <summary>Record <paramref name="index"/>'s answer among <paramref name="checks"/> (one per checkable record), or null.</summary>
     public PriorCheck? CheckOf(int index, PriorCheck?[] checks) =>

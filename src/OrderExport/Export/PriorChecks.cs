@@ -50,9 +50,15 @@ public sealed partial class PriorChecks(IServiceScopeFactory scopes, ILogger<Pri
             var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
             found = await FindAsync(db, eventIds, orderIds, cancellationToken);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            LogCheckFailed(ex, records.Count);
+            // Stopping (SqlClient may report a cancelled query as a SqlException, not as a cancellation:
+            // dotnet/SqlClient#26), or the database is away: no answer, and the worker sees the stop itself.
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                LogCheckFailed(ex, records.Count);
+            }
+
             return checks;
         }
 
@@ -101,6 +107,8 @@ public sealed partial class PriorChecks(IServiceScopeFactory scopes, ILogger<Pri
             .Concat(db.Set<DeadLetter>().Where(d => d.OrderId != null && orderIds.Contains(d.OrderId.Value) && d.Status == DeadLetterStatus.Unresolved)
                 .Select(d => new { Kind = Found.HeldOrder, Id = d.OrderId!.Value }))
             .Concat(db.Set<ParkedMessage>().Where(p => orderIds.Contains(p.OrderId)).Select(p => new { Kind = Found.HeldOrder, Id = p.OrderId }))
+            // An order with many parked events is one row, not one per event.
+            .Distinct()
             .ToListAsync(cancellationToken);
         return rows.ConvertAll(r => new Found(r.Kind, r.Id));
     }

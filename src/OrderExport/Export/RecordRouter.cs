@@ -140,7 +140,7 @@ public sealed partial class RecordRouter(
     }
 
     /// <summary>
-    /// In one round trip (this runs for every record): whether the event was handled or parked
+    /// In one round trip (for a record its batch's check did not cover, see <see cref="PriorChecks"/>): whether the event was handled or parked
     /// before, and whether its order has an unresolved dead letter or parked events.
     /// </summary>
     private static Task<List<int>> FindAsync(OrderExportDbContext db, Guid orderId, Guid eventId, CancellationToken cancellationToken) =>

@@ -154,6 +154,39 @@ public sealed class PartitionWorkTests
         await work.Work;
     }
 
+    [Fact]
+    public async Task ARecordWithoutKey_InTheBatch_LeavesEveryRecordToLookAlone()
+    {
+        var handler = new GatedHandler();
+        var asked = new ConcurrentQueue<long[]>();
+        var firstCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var given = new ConcurrentDictionary<long, PriorCheck?>();
+        using var work = Start(handler, maxInFlight: 8, out _,
+            async (records, _) =>
+            {
+                asked.Enqueue([.. records.Select(r => r.Offset.Value)]);
+                await firstCheck.Task;
+                return [.. records.Select(r => (PriorCheck?)new PriorCheck(Guid.NewGuid(), Guid.NewGuid(), Handled: false))];
+            },
+            (record, check) => given[record.Offset.Value] = check);
+
+        work.Queue.Writer.TryWrite(Record(0, "a"));
+        await Eventually(() => !asked.IsEmpty);
+        // Its value may name any order: b's or c's standing may change when it runs.
+        work.Queue.Writer.TryWrite(Record(1, key: null));
+        work.Queue.Writer.TryWrite(Record(2, "b"));
+        work.Queue.Writer.TryWrite(Record(3, "c"));
+        firstCheck.SetResult();
+        handler.ReleaseAll();
+        await handler.WaitForFinishedAsync(4);
+
+        asked.ToArray().ShouldBe([[0L]], "the batch with a keyless record is not checked");
+        given[2].ShouldBeNull();
+        given[3].ShouldBeNull();
+        work.Stop(TimeSpan.Zero);
+        await work.Work;
+    }
+
     private static PartitionWork Start(GatedHandler handler, int maxInFlight, out ConcurrentQueue<long> stored,
         Func<IReadOnlyList<ConsumeResult<byte[], byte[]>>, CancellationToken, Task<PriorCheck?[]>>? check = null,
         Action<ConsumeResult<byte[], byte[]>, PriorCheck?>? seen = null)
@@ -173,10 +206,10 @@ public sealed class PartitionWorkTests
             CancellationToken.None, CancellationToken.None);
     }
 
-    private static ConsumeResult<byte[], byte[]> Record(long offset, string key) => new()
+    private static ConsumeResult<byte[], byte[]> Record(long offset, string? key) => new()
     {
         TopicPartitionOffset = new TopicPartitionOffset(Partition, offset),
-        Message = new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = [] },
+        Message = new Message<byte[], byte[]> { Key = key is null ? null! : Encoding.UTF8.GetBytes(key), Value = [] },
     };
 
     private static async Task Eventually(Func<bool> condition)
@@ -204,7 +237,7 @@ public sealed class PartitionWorkTests
 
         public async Task HandleAsync(ConsumeResult<byte[], byte[]> record, CancellationToken abandon)
         {
-            var key = Encoding.UTF8.GetString(record.Message.Key);
+            var key = record.Message.Key is { } bytes ? Encoding.UTF8.GetString(bytes) : "";
             var offset = record.Offset.Value;
             var running = _runningPerKey.AddOrUpdate(key, 1, (_, n) => n + 1);
             InterlockedMax(ref _maxRunningOfOneKey, running);
