@@ -11,7 +11,8 @@ namespace OrderExport.Platform;
 /// <see cref="IPlatformClient"/> over HTTP: <c>POST platform/orders</c> relative to the
 /// <see cref="PlatformServiceCollectionExtensions.HttpClientName"/> client's base address, with the
 /// event id as <c>Idempotency-Key</c> on every attempt so the platform can drop our retries'
-/// duplicates. A singleton: it asks the factory for a client per call, so handlers still rotate.
+/// duplicates. A singleton: it asks the factory for a client per call (cheap: the factory keeps one
+/// handler and its connection pool for the process's life, see <see cref="PlatformConnections"/>).
 /// </summary>
 internal sealed partial class HttpPlatformClient(
     IHttpClientFactory httpClients,

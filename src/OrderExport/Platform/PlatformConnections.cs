@@ -16,18 +16,15 @@ internal static class PlatformConnections
     /// <summary>An idle connection is closed after this; below the idle timeouts of common load balancers and servers.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(50);
 
-    public static SocketsHttpHandler CreateHandler(PlatformOptions options) => new()
+    public static SocketsHttpHandler CreateHandler() => new()
     {
         // No cap: every concurrent export gets a connection of its own (HTTP/1.1), or shares one of several (HTTP/2).
         MaxConnectionsPerServer = int.MaxValue,
         EnableMultipleHttp2Connections = true,
         PooledConnectionLifetime = ConnectionLifetime,
         PooledConnectionIdleTimeout = IdleTimeout,
-        // Connecting is part of an attempt: it may take no longer than the attempt itself.
-        ConnectTimeout = options.AttemptTimeout,
-        // The platform answers small JSON documents; nothing to decompress, and no cookies or redirects to follow.
-        AutomaticDecompression = System.Net.DecompressionMethods.None,
-        UseCookies = false,
-        AllowAutoRedirect = false,
+        // Everything else stays HttpClient's default: redirects are followed and cookies kept (a load
+        // balancer's affinity), and connecting has no timeout of its own: the attempt's timeout
+        // (Platform:AttemptTimeout, in the resilience pipeline) bounds it.
     };
 }

@@ -44,7 +44,7 @@ public static class PlatformServiceCollectionExtensions
             // The pipeline owns every timeout; HttpClient's own 100 s would only cut across it.
             client.Timeout = Timeout.InfiniteTimeSpan;
         })
-            .ConfigurePrimaryHttpMessageHandler(sp => PlatformConnections.CreateHandler(sp.GetRequiredService<IOptions<PlatformOptions>>().Value))
+            .ConfigurePrimaryHttpMessageHandler(PlatformConnections.CreateHandler)
             // One handler for the process's life: its pool keeps the connections; PooledConnectionLifetime renews them (DNS).
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         // Outermost first: the resilience handler, then one span and metric for each attempt it sends.

@@ -15,7 +15,7 @@ public sealed class PlatformConnectionsTests
         var services = new ServiceCollection()
             .AddLogging()
             .AddOrderExportPlatform(new ConfigurationBuilder().AddInMemoryCollection(
-                new Dictionary<string, string?> { ["Platform:BaseAddress"] = "https://platform.example.com", ["Platform:AttemptTimeout"] = "00:00:03" }).Build())
+                new Dictionary<string, string?> { ["Platform:BaseAddress"] = "https://platform.example.com" }).Build())
             .BuildServiceProvider();
         var factoryOptions = services.GetRequiredService<IOptionsMonitor<HttpClientFactoryOptions>>().Get(PlatformServiceCollectionExtensions.HttpClientName);
 
@@ -31,8 +31,7 @@ public sealed class PlatformConnectionsTests
         handler.EnableMultipleHttp2Connections.ShouldBeTrue();
         handler.PooledConnectionLifetime.ShouldBe(TimeSpan.FromMinutes(5), "renewed, so DNS changes are followed");
         handler.PooledConnectionIdleTimeout.ShouldBe(TimeSpan.FromSeconds(50));
-        handler.ConnectTimeout.ShouldBe(TimeSpan.FromSeconds(3), "connecting is part of an attempt");
-        handler.AllowAutoRedirect.ShouldBeFalse();
+        handler.AllowAutoRedirect.ShouldBeTrue("a platform that moved (a 307 or 308) is followed, as before");
     }
 
     private sealed class Builder(IServiceProvider services) : HttpMessageHandlerBuilder
