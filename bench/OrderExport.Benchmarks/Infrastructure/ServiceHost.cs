@@ -56,7 +56,7 @@ internal sealed class ServiceHost : IAsyncDisposable
             ["Logging:LogLevel:OrderExport.Messaging.KafkaConnection"] = "Error",
             // When a host stops, Kestrel goes before the consumer: an export in hand then fails and is retried. Not news.
             ["Logging:LogLevel:OrderExport.Platform"] = "Error",
-            // The same calls' retries, as Polly itself logs them (24 exports in flight at the stop).
+            // The same calls' retries, as Polly itself logs them (up to 48 exports in flight at the stop).
             ["Logging:LogLevel:Polly"] = "Error",
             // It warns, rightly, that the fake platform is in use outside Development: here that is the point.
             ["Logging:LogLevel:OrderExport.StartupBanner"] = "Error",

@@ -47,7 +47,7 @@ internal static class Method
           that fell out of retention would show as "lost" (none did if the column says 0).
         - **Consumer drain** (stage capacity): one host writes {o.ConsumerBacklog:N0} orders and relays them; a second
           host on the same broker runs only the consumer; the rate runs from the first to the last platform call.
-          The default (8 orders per partition side by side) and strict offset order (1) side by side.
+          The default (16 orders per partition side by side) and strict offset order (1) side by side.
         - **Platform call:** the service with relay and consumer off; as many closed-loop callers as the consumer
           may have exports in flight (partitions × `Consumer:MaxInFlightPerPartition`) call the fake platform over
           loopback, once from a plain `HttpClient` (the fake platform alone) and once through the service's own

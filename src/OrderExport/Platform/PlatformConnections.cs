@@ -3,7 +3,7 @@ namespace OrderExport.Platform;
 /// <summary>
 /// The platform client's connections. Nothing here limits how many exports run at once or makes
 /// one wait for a connection: the consumer bounds that (partitions × Consumer:MaxInFlightPerPartition,
-/// 24 by default), and the pool opens a connection for each concurrent call and keeps it for the
+/// 48 by default), and the pool opens a connection for each concurrent call and keeps it for the
 /// next. One handler serves the process's life (the HttpClient factory does not rotate it, which
 /// would drop the pool every two minutes); each connection is renewed after
 /// <see cref="ConnectionLifetime"/>, so a changed DNS entry is followed.
