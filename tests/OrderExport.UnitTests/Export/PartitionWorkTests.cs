@@ -118,18 +118,9 @@ public sealed class PartitionWorkTests
     [Fact]
     public async Task WaitingRecords_AreCheckedTogether_AndOnlyThoseThatStartTheirOrdersLaneUseTheAnswer()
     {
-        var handler = new GatedHandler();
-        var asked = new ConcurrentQueue<long[]>();
-        var firstCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var given = new ConcurrentDictionary<long, PriorCheck?>();
-        using var work = Start(handler, maxInFlight: 8, out _,
-            async (records, _) =>
-            {
-                asked.Enqueue([.. records.Select(r => r.Offset.Value)]);
-                await firstCheck.Task;
-                return [.. records.Select(r => (PriorCheck?)new PriorCheck(Guid.NewGuid(), Guid.NewGuid(), Handled: false))];
-            },
-            (record, check) => given[record.Offset.Value] = check);
+        var (handler, checks) = (new GatedHandler(), new CheckRecorder());
+        using var work = Start(handler, maxInFlight: 8, out _, checks.CheckAsync, checks.Seen);
+        var (asked, firstCheck, given) = (checks.Asked, checks.FirstCheck, checks.Given);
 
         work.Queue.Writer.TryWrite(Record(0, "a"));
         await Eventually(() => !asked.IsEmpty);
@@ -157,18 +148,9 @@ public sealed class PartitionWorkTests
     [Fact]
     public async Task ARecordWithoutKey_InTheBatch_LeavesEveryRecordToLookAlone()
     {
-        var handler = new GatedHandler();
-        var asked = new ConcurrentQueue<long[]>();
-        var firstCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var given = new ConcurrentDictionary<long, PriorCheck?>();
-        using var work = Start(handler, maxInFlight: 8, out _,
-            async (records, _) =>
-            {
-                asked.Enqueue([.. records.Select(r => r.Offset.Value)]);
-                await firstCheck.Task;
-                return [.. records.Select(r => (PriorCheck?)new PriorCheck(Guid.NewGuid(), Guid.NewGuid(), Handled: false))];
-            },
-            (record, check) => given[record.Offset.Value] = check);
+        var (handler, checks) = (new GatedHandler(), new CheckRecorder());
+        using var work = Start(handler, maxInFlight: 8, out _, checks.CheckAsync, checks.Seen);
+        var (asked, firstCheck, given) = (checks.Asked, checks.FirstCheck, checks.Given);
 
         work.Queue.Writer.TryWrite(Record(0, "a"));
         await Eventually(() => !asked.IsEmpty);
@@ -219,6 +201,25 @@ public sealed class PartitionWorkTests
         {
             await Task.Delay(5, timeout.Token);
         }
+    }
+
+    /// <summary>Records what was checked together (the first check waits for the test) and what check each record got.</summary>
+    private sealed class CheckRecorder
+    {
+        public ConcurrentQueue<long[]> Asked { get; } = new();
+
+        public TaskCompletionSource FirstCheck { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ConcurrentDictionary<long, PriorCheck?> Given { get; } = new();
+
+        public async Task<PriorCheck?[]> CheckAsync(IReadOnlyList<ConsumeResult<byte[], byte[]>> records, CancellationToken cancellationToken)
+        {
+            Asked.Enqueue([.. records.Select(r => r.Offset.Value)]);
+            await FirstCheck.Task;
+            return [.. records.Select(r => (PriorCheck?)new PriorCheck(Guid.NewGuid(), Guid.NewGuid(), Handled: false))];
+        }
+
+        public void Seen(ConsumeResult<byte[], byte[]> record, PriorCheck? check) => Given[record.Offset.Value] = check;
     }
 
     /// <summary>Each record runs until the test releases its offset; records what ran when.</summary>
