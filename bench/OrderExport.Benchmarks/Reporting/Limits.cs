@@ -65,6 +65,8 @@ internal static class Limits
         if (context.Find("drain.pg") is { } drain)
         {
             var (min, max) = drain.Spread(Metrics.Rate);
+            // From the µs printed below, so the cap follows from the page's own numbers.
+            var perEvent = Math.Round(drain[Metrics.PostgresCpuPer1k] * 1000) + Math.Round(drain[Metrics.ProcessCpuPer1k] * 1000);
             yield return Join(
                 $"**Relay drain (PostgreSQL):** PostgreSQL spent {drain[Metrics.PostgresCpuPer1k] * 1000:0} CPU-µs per event and this process ",
                 $"{drain[Metrics.ProcessCpuPer1k] * 1000:0}",
@@ -72,7 +74,12 @@ internal static class Limits
                     ? ": the database side of the relay (the claim query and the marking UPDATE) sets the pace, the broker does not"
                     : "; neither side dominates, and the broker is far from its limit")}",
                 $" (raw produce: {context.Find("produce")?[Metrics.Rate] ?? double.NaN:N0}/s). Runs ranged {min:N0}–{max:N0}/s; ",
-                $"the claim's plan depends on when autovacuum last analysed the freshly filled table.");
+                $"the claim's plan depends on when autovacuum last analysed the freshly filled table. ",
+                $"Together that is {perEvent:0} CPU-µs per event, so even with both cores busy ",
+                $"all the time the drain could not pass {Environment.ProcessorCount * 1_000_000 / perEvent:N0} events/s ",
+                $"here; 50,000/s needs it below {Environment.ProcessorCount * 1_000_000 / 50_000.0:0} µs. Each event is written twice in PostgreSQL (the claim's row lock, ",
+                $"then the UPDATE of published_at, which adds entries to three indexes); one loop also leaves a core idle while it waits ",
+                $"for the broker's acks (more loops fill it: see the 4-loop row).");
         }
 
         var relay = context.Find(Latency.Key(Delivery.RelayDefault, 0.1));
