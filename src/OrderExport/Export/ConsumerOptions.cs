@@ -41,7 +41,7 @@ public sealed class ConsumerOptions
     /// records always run one after another. A crash, revocation or database outage repeats at most
     /// this many platform calls per partition (each absorbed by the platform's Idempotency-Key), and
     /// finished records above an unfinished one are re-delivered (absorbed by the inbox). 1 handles
-    /// the partition strictly in offset order, at about a third of the default's throughput
+    /// the partition strictly in offset order, at less than a third of the default's throughput
     /// (docs/benchmarks.md). 16, the default (as Confluent's Parallel Consumer's maxConcurrency),
     /// lets the group-committed bookkeeping fill its batches, and keeps a platform that takes tens of
     /// milliseconds per call busy: an instance exports at most partitions × this per call latency.
