@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OrderExport.Api;
 using OrderExport.Persistence;
 using OrderExport.Platform;
@@ -20,6 +21,9 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+
+    // Opened by CreateHost once Start is subscribed to the host; the host's own start waits for it.
+    private readonly TaskCompletionSource _startSubscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="services">Replaces services after the service's own (a platform client that
     /// holds chosen calls, say): the parts under test stay real.</param>
@@ -114,9 +118,34 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
         return await action(scope.ServiceProvider.GetRequiredService<OrderExportDbContext>());
     }
 
+    /// <summary>
+    /// The real Program runs on a thread of its own and starts the host itself (app.Run); Start here
+    /// only waits for it, and first asks the host's services for its lifetime. A start that fails
+    /// (bad settings) makes app.Run dispose the host: were that quicker than this thread (a loaded
+    /// machine), Start would throw ObjectDisposedException instead of the failure. So the host's own
+    /// start waits (<see cref="StartAfterSubscribed"/>) until Start has subscribed.
+    /// </summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = builder.Build();
+        Task started;
+        try
+        {
+            started = host.StartAsync(); // subscribes synchronously, then waits for the started or failed start
+        }
+        finally
+        {
+            _startSubscribed.TrySetResult();
+        }
+
+        started.GetAwaiter().GetResult();
+        return host;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
+        builder.ConfigureTestServices(services => StartAfterSubscribed(services, _startSubscribed.Task));
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         // The in-memory test server has no socket: the platform client reaches the service's own
         // fake platform through the test server's handler, still through the real HttpClient,
@@ -132,5 +161,27 @@ public sealed class OrderExportApp : WebApplicationFactory<Program>
         {
             builder.ConfigureTestServices(_services);
         }
+    }
+
+    /// <summary>Wraps the host's lifetime so that its start (whose first step is <see cref="IHostLifetime.WaitForStartAsync"/>) waits for <paramref name="subscribed"/>.</summary>
+    private static void StartAfterSubscribed(IServiceCollection services, Task subscribed)
+    {
+        var original = services.Last(d => d.ServiceType == typeof(IHostLifetime));
+        services.Remove(original);
+        services.Add(original.ImplementationType is { } type ? ServiceDescriptor.KeyedSingleton(typeof(IHostLifetime), nameof(StartGate), type)
+            : original.ImplementationInstance is { } instance ? ServiceDescriptor.KeyedSingleton(typeof(IHostLifetime), nameof(StartGate), instance)
+            : ServiceDescriptor.KeyedSingleton(typeof(IHostLifetime), nameof(StartGate), (sp, _) => original.ImplementationFactory!(sp)));
+        services.AddSingleton<IHostLifetime>(sp => new StartGate(sp.GetRequiredKeyedService<IHostLifetime>(nameof(StartGate)), subscribed));
+    }
+
+    private sealed class StartGate(IHostLifetime inner, Task subscribed) : IHostLifetime
+    {
+        public async Task WaitForStartAsync(CancellationToken cancellationToken)
+        {
+            await subscribed.WaitAsync(cancellationToken);
+            await inner.WaitForStartAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
     }
 }
