@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Npgsql;
 using OrderExport.IntegrationTests.Infrastructure;
 using OrderExport.Messaging;
@@ -24,7 +25,8 @@ public sealed class RelayCrashTests
     /// <item>we see that claim from outside: rows locked by a session idle in transaction after the claim query;</item>
     /// <item>the proxy cuts every database connection: the claim's transaction is gone (PostgreSQL rolls it
     /// back), so whatever the relay does next, it cannot mark these rows;</item>
-    /// <item>the broker comes back and acknowledges the held batch: we wait until those records are on Kafka;</item>
+    /// <item>the broker comes back and acknowledges the held batch: we wait until those records are on Kafka and the
+    /// relay's producer has the acknowledgements;</item>
     /// <item>the database comes back: the rows are still unpublished, so the relay publishes them again.</item>
     /// </list>
     /// Each window does this twice: after the first kill the broker goes down again before the database
@@ -37,6 +39,8 @@ public sealed class RelayCrashTests
         await using var rig = await ReliabilityRig.CreateAsync(databaseProxy: true);
         using var topic = new TopicReader(rig.Broker, rig.Topics.Topic, rig.Topics.Partitions);
         var (app, http) = rig.StartApp();
+        // Taken before any fault, so asking for it never replaces it (the service replaces a producer after a fatal error).
+        var relayProducer = app.Service<KafkaProducer>().Producer;
         var workload = new OrderWorkload(concurrency: 8, reExportEvery: 5);
         var sending = workload.RunAsync(http, Orders, perSecond: 50);
         var republished = new List<int>();
@@ -46,10 +50,10 @@ public sealed class RelayCrashTests
         {
             await Eventually.Until(() => Task.FromResult(workload.Confirmed), n => n >= Orders * window / (Windows + 1), TimeSpan.FromSeconds(90));
             rig.Cluster.BrokerDown();
-            var first = await KillAfterAckAsync(rig, topic, brokerDownAfterAck: true);
+            var first = await KillAfterAckAsync(rig, topic, relayProducer, brokerDownAfterAck: true);
             // The first claim was whatever was pending when the broker went; the relay's next claim is
             // the backlog that piled up behind it meanwhile, and the broker is still gone: kill that one too.
-            var second = await KillAfterAckAsync(rig, topic, brokerDownAfterAck: false);
+            var second = await KillAfterAckAsync(rig, topic, relayProducer, brokerDownAfterAck: false);
             restored.Restart();
             republished.Add(first.Union(second).Count());
         }
@@ -89,9 +93,11 @@ public sealed class RelayCrashTests
     /// <summary>
     /// One crash window, with the broker down: waits until the relay holds a claim whose produce is
     /// waiting, cuts the database, lets the broker acknowledge the batch (waits until it is on the
-    /// topic), then brings the database back. Returns the claimed (now twice-published) event ids.
+    /// topic and the relay's producer has the acknowledgements), then brings the database back.
+    /// Returns the claimed (now twice-published) event ids.
     /// </summary>
-    private static async Task<HashSet<Guid>> KillAfterAckAsync(ReliabilityRig rig, TopicReader topic, bool brokerDownAfterAck)
+    private static async Task<HashSet<Guid>> KillAfterAckAsync(
+        ReliabilityRig rig, TopicReader topic, IProducer<string, byte[]> relayProducer, bool brokerDownAfterAck)
     {
         var claimed = await Eventually.Until(() => HeldClaimAsync(rig.Database.ConnectionString), ids => ids.Count > 0,
             TimeSpan.FromSeconds(30), "the relay holds a claim while its produce waits for the broker");
@@ -100,6 +106,13 @@ public sealed class RelayCrashTests
         await Eventually.Until(() => Task.FromResult(topic.ReadAvailable()),
             records => claimed.IsSubsetOf(records.Select(r => Guid.Parse(r.Headers[MessageHeaders.EventId]))),
             TimeSpan.FromSeconds(60), "the held batch was acknowledged by the broker (it is on the topic) but never marked");
+        // On the topic is not yet acknowledged to the relay: the records may be there from an earlier, unmarked
+        // publish of the same rows (a window's second claim; the next window's first when no new order came in
+        // between), or the broker appended them and went down before it answered. Taking the broker down again
+        // before the answer arrives leaves the relay waiting for it until the producer's message timeout (30 s),
+        // with no claim to see. The producer's out-queue (records neither acknowledged nor failed yet) tells.
+        await Eventually.Until(() => Task.FromResult(relayProducer.Flush(TimeSpan.Zero)), unacknowledged => unacknowledged == 0,
+            TimeSpan.FromSeconds(60), "the relay's producer has the broker's acknowledgements of the held batch");
         if (brokerDownAfterAck)
         {
             rig.Cluster.BrokerDown();
