@@ -56,8 +56,17 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect) : I
             return;
         }
 
+        if (dialect.MarkPublishedTakesIdArray)
+        {
+            await using var arrayCommand = Command(dialect.MarkPublishedSql);
+            Add(arrayCommand, "@now", nowUtc);
+            Add(arrayCommand, "@ids", ids.ToArray());
+            await arrayCommand.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+
         // Ids are longs we read ourselves; inlining them keeps one statement per batch on every provider.
-        var sql = string.Format(CultureInfo.InvariantCulture, SqlDialect.MarkPublishedSql,
+        var sql = string.Format(CultureInfo.InvariantCulture, dialect.MarkPublishedSql,
             string.Join(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))));
         await using var command = Command(sql);
         Add(command, "@now", nowUtc);

@@ -24,7 +24,7 @@ public static class PersistenceServiceCollectionExtensions
             var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             _ = database.Provider switch
             {
-                DatabaseProvider.Postgres => options.UseNpgsql(database.ConnectionString),
+                DatabaseProvider.Postgres => options.UseNpgsql(PostgresStatements.WithAutoPrepare(database.ConnectionString)),
                 DatabaseProvider.Sqlite => options.UseSqlite(database.ConnectionString).AddInterceptors(new SqliteBusyTimeoutInterceptor()),
                 // No EnableRetryOnFailure: the relay, the consumer and the API retry whole units of
                 // work themselves, and an execution strategy refuses the explicit transactions they use.

@@ -38,8 +38,15 @@ public abstract class SqlDialect
             ORDER BY id LIMIT @limit)
         """;
 
-    /// <summary>Marks the listed rows published at @now; <c>{0}</c> takes the ids (longs the relay read itself).</summary>
-    public const string MarkPublishedSql = "UPDATE outbox_messages SET published_at = @now WHERE id IN ({0})";
+    /// <summary>
+    /// Marks the listed rows published at @now. <c>{0}</c> takes the ids inline (longs the relay read
+    /// itself), one statement per batch on every provider; a dialect whose
+    /// <see cref="MarkPublishedTakesIdArray"/> is true takes them as one array parameter, @ids.
+    /// </summary>
+    public virtual string MarkPublishedSql => "UPDATE outbox_messages SET published_at = @now WHERE id IN ({0})";
+
+    /// <summary>Whether <see cref="MarkPublishedSql"/> takes the ids as an array parameter, @ids.</summary>
+    public virtual bool MarkPublishedTakesIdArray => false;
 
     public const string MarkFailedSql =
         "UPDATE outbox_messages SET attempts = attempts + 1, last_error = @error, next_attempt_at = @next WHERE id = @id";
@@ -119,6 +126,12 @@ public sealed class PostgresDialect : SqlDialect
         """;
 
     public override bool ClaimHoldsTransaction => true;
+
+    // One statement text for every batch size, so Npgsql prepares it once per connection (Max Auto
+    // Prepare), instead of PostgreSQL parsing and planning a new list of up to BatchSize literals each time.
+    public override string MarkPublishedSql => "UPDATE outbox_messages SET published_at = @now WHERE id = ANY(@ids)";
+
+    public override bool MarkPublishedTakesIdArray => true;
 }
 
 public sealed class SqliteDialect : SqlDialect

@@ -88,7 +88,7 @@ public sealed class SqlServerDialectTests
         [$"{nameof(SqlDialect)}.{nameof(SqlDialect.CreateSchemaVersionsSql)}"] = Dialect.CreateSchemaVersionsSql,
         [$"{nameof(SqlDialect)}.{nameof(SqlDialect.ClaimOutboxSql)}"] = Dialect.ClaimOutboxSql,
         [$"{nameof(SqlDialect)}.{nameof(SqlDialect.DeletePublishedSql)}"] = Dialect.DeletePublishedSql,
-        [$"{nameof(SqlDialect)}.{nameof(SqlDialect.MarkPublishedSql)}"] = string.Format(System.Globalization.CultureInfo.InvariantCulture, SqlDialect.MarkPublishedSql, "1,2,3"),
+        [$"{nameof(SqlDialect)}.{nameof(SqlDialect.MarkPublishedSql)}"] = string.Format(System.Globalization.CultureInfo.InvariantCulture, Dialect.MarkPublishedSql, "1,2,3"),
         [$"{nameof(SqlDialect)}.{nameof(SqlDialect.MarkFailedSql)}"] = SqlDialect.MarkFailedSql,
         [$"{nameof(SqlDialect)}.{nameof(SqlDialect.BacklogSql)}"] = SqlDialect.BacklogSql,
         [$"{nameof(SqlDialect)}.{nameof(SqlDialect.CurrentSchemaVersionSql)}"] = SqlDialect.CurrentSchemaVersionSql,
