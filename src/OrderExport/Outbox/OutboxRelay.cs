@@ -32,6 +32,10 @@ public sealed partial class OutboxRelay(
     private readonly OutboxOptions _options = outboxOptions.Value;
     private readonly string _topic = kafkaOptions.Value.Topic;
 
+    // librdkafka reports every record within message.timeout.ms; a producer closed under the batch
+    // (replaced after a fatal error) may never report. Past this the round fails and nothing is marked.
+    private readonly TimeSpan _deliveryDeadline = TimeSpan.FromMilliseconds(kafkaOptions.Value.Producer.MessageTimeoutMs) + TimeSpan.FromSeconds(15);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.RelayEnabled)
@@ -144,66 +148,107 @@ public sealed partial class OutboxRelay(
         return batch.Count;
     }
 
-    /// <summary>Produces the whole batch without awaiting one by one; null where the broker acknowledged.</summary>
+    /// <summary>
+    /// Produces the whole batch without awaiting one by one, and returns when the broker has answered
+    /// for every record: null where it acknowledged, else why not. One completion for the batch, not a
+    /// task per record: the delivery handlers, run on the producer's poll thread, only count down.
+    /// </summary>
     private async Task<string?[]> PublishAsync(List<PendingOutboxMessage> batch)
     {
         var kafka = producer.Producer;
-        var deliveries = new Task[batch.Count];
+        var deliveries = new BatchDeliveries(batch.Count);
         var spans = new Activity?[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
             var message = batch[i];
-            spans[i] = OrderExportActivities.StartPublish(_topic, message.TraceParent, message.TraceState, message.EventId, message.OrderId.ToString());
+            var key = message.OrderId.ToString();
+            spans[i] = OrderExportActivities.StartPublish(_topic, message.TraceParent, message.TraceState, message.EventId, key);
             // The record carries the publish span's context, so the consumer's span is its child.
             var (traceParent, traceState) = OrderExportActivities.Context(spans[i], message.TraceParent, message.TraceState);
-            deliveries[i] = kafka.ProduceAsync(_topic, ToKafkaMessage(message, traceParent, traceState));
+            try
+            {
+                kafka.Produce(_topic, ToKafkaMessage(message, key, traceParent, traceState), deliveries.HandlerFor(i));
+            }
+            catch (Exception ex)
+            {
+                // Refused before it left the process (local queue full, producer closing): no report will come.
+                deliveries.Refused(i, Describe(ex));
+            }
         }
 
+        string?[]? outcomes = null;
         try
         {
-            await Task.WhenAll(deliveries);
+            outcomes = await deliveries.Completion.WaitAsync(_deliveryDeadline, time);
+            return outcomes;
         }
-        catch
+        finally
         {
-            // Inspected per delivery below.
-        }
-
-        var outcomes = deliveries.Select(d => d.IsCompletedSuccessfully ? null : Describe(d.Exception)).ToArray();
-        for (var i = 0; i < spans.Length; i++)
-        {
-            if (outcomes[i] is { } error)
+            for (var i = 0; i < spans.Length; i++)
             {
-                spans[i]?.SetStatus(ActivityStatusCode.Error, error);
+                if ((outcomes is null ? "no delivery report" : outcomes[i]) is { } error)
+                {
+                    spans[i]?.SetStatus(ActivityStatusCode.Error, error);
+                }
+
+                spans[i]?.Dispose();
             }
-
-            spans[i]?.Dispose();
         }
-
-        return outcomes;
     }
 
-    private static string Describe(AggregateException? exception) => exception?.InnerException switch
+    private static string Describe(Exception exception) => exception switch
     {
-        ProduceException<string, byte[]> produce => $"{produce.Error.Code}: {produce.Error.Reason}",
-        { } other => $"{other.GetType().Name}: {other.Message}",
-        null => "unknown error",
+        KafkaException kafka => $"{kafka.Error.Code}: {kafka.Error.Reason}",
+        _ => $"{exception.GetType().Name}: {exception.Message}",
     };
 
-    internal static Message<string, byte[]> ToKafkaMessage(PendingOutboxMessage message, string? traceParent, string? traceState)
+    internal static Message<string, byte[]> ToKafkaMessage(PendingOutboxMessage message, string key, string? traceParent, string? traceState)
     {
         var headers = new Headers
         {
-            { MessageHeaders.EventId, Encoding.UTF8.GetBytes(message.EventId.ToString()) },
-            { MessageHeaders.EventType, Encoding.UTF8.GetBytes(message.EventType) },
-            { MessageHeaders.SchemaVersion, Encoding.UTF8.GetBytes(message.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+            { MessageHeaders.EventId, EventIdBytes(message.EventId) },
+            { MessageHeaders.EventType, HeaderValues.Utf8(message.EventType) },
+            { MessageHeaders.SchemaVersion, HeaderValues.Utf8(message.SchemaVersion) },
         };
 
         return new Message<string, byte[]>
         {
-            Key = message.OrderId.ToString(),
+            Key = key,
             Value = Encoding.UTF8.GetBytes(message.Payload),
             Headers = TraceHeaders.Add(headers, traceParent, traceState),
         };
+    }
+
+    // The id's "D" text (36 ASCII characters) written as UTF-8 directly, without the string in between.
+    private static byte[] EventIdBytes(Guid eventId)
+    {
+        var bytes = new byte[36];
+        eventId.TryFormat(bytes, out _);
+        return bytes;
+    }
+
+    /// <summary>Counts a batch's delivery reports down; completes once every record has one outcome.</summary>
+    private sealed class BatchDeliveries(int count)
+    {
+        private readonly string?[] _outcomes = new string?[count];
+        private readonly TaskCompletionSource<string?[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _pending = count;
+
+        public Task<string?[]> Completion => _outcomes.Length == 0 ? Task.FromResult(_outcomes) : _done.Task;
+
+        public Action<DeliveryReport<string, byte[]>> HandlerFor(int index) =>
+            report => Complete(index, report.Error.IsError ? $"{report.Error.Code}: {report.Error.Reason}" : null);
+
+        public void Refused(int index, string error) => Complete(index, error);
+
+        private void Complete(int index, string? error)
+        {
+            _outcomes[index] = error;
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _done.TrySetResult(_outcomes);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay is disabled (Outbox:RelayEnabled=false)")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace OrderExport.Telemetry;
@@ -15,12 +16,22 @@ public static class OrderExportActivities
 
     public static readonly ActivitySource Source = new(SourceName);
 
+    private static readonly ConcurrentDictionary<string, string> PublishNames = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string> ProcessNames = new(StringComparer.Ordinal);
+
     /// <summary>A publish span for one record, child of <paramref name="parentTraceParent"/> (the outbox write).</summary>
     public static Activity? StartPublish(string topic, string? parentTraceParent, string? parentTraceState, Guid eventId, string key)
     {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
         ActivityContext.TryParse(parentTraceParent, parentTraceState, out var parent);
-        var activity = StartWithoutBecomingCurrent(() =>
-            Source.StartActivity($"{topic} publish", ActivityKind.Producer, parent));
+        // Many publish spans are open at once in a batch; none of them may parent the others.
+        var previous = Activity.Current;
+        var activity = Source.StartActivity(SpanName(PublishNames, topic, " publish"), ActivityKind.Producer, parent);
+        Activity.Current = previous;
         return activity?
             .SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "send")
@@ -34,7 +45,7 @@ public static class OrderExportActivities
     public static Activity? StartProcess(string topic, int partition, long offset, string consumerGroup, string? traceParent, string? traceState)
     {
         ActivityContext.TryParse(traceParent, traceState, out var parent);
-        return Source.StartActivity($"{topic} process", ActivityKind.Consumer, parent)?
+        return Source.StartActivity(SpanName(ProcessNames, topic, " process"), ActivityKind.Consumer, parent)?
             .SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "process")
             .SetTag("messaging.destination.name", topic)
@@ -49,12 +60,7 @@ public static class OrderExportActivities
             ? (activity.Id, activity.TraceStateString)
             : (fallbackParent, fallbackState);
 
-    /// <summary>Many publish spans are open at once in a batch; none of them may parent the others.</summary>
-    private static Activity? StartWithoutBecomingCurrent(Func<Activity?> start)
-    {
-        var previous = Activity.Current;
-        var activity = start();
-        Activity.Current = previous;
-        return activity;
-    }
+    // "{destination} {operation}" for every record of a topic: built once per topic, not per record.
+    private static string SpanName(ConcurrentDictionary<string, string> names, string topic, string operation) =>
+        names.TryGetValue(topic, out var name) ? name : names.GetOrAdd(topic, topic + operation);
 }
