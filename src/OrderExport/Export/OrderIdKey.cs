@@ -7,6 +7,10 @@ namespace OrderExport.Export;
 /// </summary>
 public static class OrderIdKey
 {
-    public static Guid? From(IncomingRecord record) =>
-        Guid.TryParseExact(record.KeyText, "D", out var orderId) && orderId.ToString() == record.KeyText ? orderId : null;
+    public static Guid? From(IncomingRecord record) => From(record.KeyText);
+
+    public static Guid? From(byte[]? key) => key is null ? null : From(System.Text.Encoding.UTF8.GetString(key));
+
+    private static Guid? From(string key) =>
+        Guid.TryParseExact(key, "D", out var orderId) && orderId.ToString() == key ? orderId : null;
 }

@@ -16,9 +16,13 @@ public sealed partial class ParkedEvents(
     TimeProvider time,
     ILogger<ParkedEvents> logger)
 {
+    /// <summary>The dead letters that hold their orders' later events.</summary>
+    public static IQueryable<DeadLetter> UnresolvedDeadLetters(OrderExportDbContext db) =>
+        db.Set<DeadLetter>().Where(d => d.Status == DeadLetterStatus.Unresolved);
+
     /// <summary>The order's dead letters that hold its later events.</summary>
     public static IQueryable<DeadLetter> UnresolvedDeadLetters(OrderExportDbContext db, Guid orderId) =>
-        db.DeadLetters.Where(d => d.OrderId == orderId && d.Status == DeadLetterStatus.Unresolved);
+        UnresolvedDeadLetters(db).Where(d => d.OrderId == orderId);
 
     /// <summary>The order's unresolved dead letters older than <paramref name="deadLetterId"/>: a replay of it would overtake them.</summary>
     public static IQueryable<DeadLetter> OlderUnresolvedDeadLetters(OrderExportDbContext db, Guid orderId, long deadLetterId) =>

@@ -1,6 +1,5 @@
 using System.Text;
 using Confluent.Kafka;
-using Microsoft.EntityFrameworkCore;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
 
@@ -43,12 +42,12 @@ public sealed partial class PriorChecks(IServiceScopeFactory scopes, ILogger<Pri
         }
 
         var orderIds = named.OfType<(Guid EventId, Guid OrderId)>().Select(n => n.OrderId).Distinct().ToList();
-        List<Found> found;
+        List<(int Kind, Guid Id)> found;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-            found = await FindAsync(db, eventIds, orderIds, cancellationToken);
+            found = await EventStanding.FindAsync(db, eventIds, orderIds, cancellationToken);
         }
         catch (Exception ex)
         {
@@ -62,8 +61,9 @@ public sealed partial class PriorChecks(IServiceScopeFactory scopes, ILogger<Pri
             return checks;
         }
 
-        var handled = found.Where(f => f.Kind == Found.HandledEvent).Select(f => f.Id).ToHashSet();
-        var held = found.Where(f => f.Kind == Found.HeldOrder).Select(f => f.Id).ToHashSet();
+        var handled = found.Where(f => f.Kind == EventStanding.Handled).Select(f => f.Id).ToHashSet();
+        // Held by an unresolved dead letter or by parked events: the record looks alone when its turn comes.
+        var held = found.Where(f => f.Kind != EventStanding.Handled).Select(f => f.Id).ToHashSet();
         for (var i = 0; i < records.Count; i++)
         {
             if (named[i] is var (eventId, orderId))
@@ -81,36 +81,15 @@ public sealed partial class PriorChecks(IServiceScopeFactory scopes, ILogger<Pri
     private static (Guid EventId, Guid OrderId)? Names(ConsumeResult<byte[], byte[]> record)
     {
         var headers = record.Message.Headers;
-        if (headers is null || record.Message.Key is not { } key
+        if (headers is null || OrderIdKey.From(record.Message.Key) is not { } orderId
             || headers.TryGetLastBytes(ControlHeaders.ReplayOf, out _) || headers.TryGetLastBytes(ControlHeaders.ReleaseOrder, out _)
             || !headers.TryGetLastBytes(MessageHeaders.EventId, out var eventHeader) || eventHeader is null
-            || !Guid.TryParse(Encoding.UTF8.GetString(eventHeader), out var eventId)
-            || !Guid.TryParseExact(Encoding.UTF8.GetString(key), "D", out var orderId))
+            || !Guid.TryParse(Encoding.UTF8.GetString(eventHeader), out var eventId))
         {
             return null;
         }
 
         return (eventId, orderId);
-    }
-
-    /// <summary>A row of the check: an event already handled or parked, or an order held by a dead letter or parked events.</summary>
-    private sealed record Found(int Kind, Guid Id)
-    {
-        public const int HandledEvent = 1;
-        public const int HeldOrder = 2;
-    }
-
-    private static async Task<List<Found>> FindAsync(OrderExportDbContext db, List<Guid> eventIds, List<Guid> orderIds, CancellationToken cancellationToken)
-    {
-        var rows = await db.Set<InboxMessage>().Where(m => eventIds.Contains(m.EventId)).Select(m => new { Kind = Found.HandledEvent, Id = m.EventId })
-            .Concat(db.Set<ParkedMessage>().Where(p => eventIds.Contains(p.EventId)).Select(p => new { Kind = Found.HandledEvent, Id = p.EventId }))
-            .Concat(db.Set<DeadLetter>().Where(d => d.OrderId != null && orderIds.Contains(d.OrderId.Value) && d.Status == DeadLetterStatus.Unresolved)
-                .Select(d => new { Kind = Found.HeldOrder, Id = d.OrderId!.Value }))
-            .Concat(db.Set<ParkedMessage>().Where(p => orderIds.Contains(p.OrderId)).Select(p => new { Kind = Found.HeldOrder, Id = p.OrderId }))
-            // An order with many parked events is one row, not one per event.
-            .Distinct()
-            .ToListAsync(cancellationToken);
-        return rows.ConvertAll(r => new Found(r.Kind, r.Id));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking {Count} fetched records in one query failed; each is checked on its own")]

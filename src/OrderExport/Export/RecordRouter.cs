@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OrderExport.Messaging;
 using OrderExport.Persistence;
@@ -102,20 +101,20 @@ public sealed partial class RecordRouter(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderExportDbContext>();
-        var found = await FindAsync(db, orderId, eventId, cancellationToken);
-        if (found.Contains(Found.Handled))
+        var found = (await EventStanding.FindAsync(db, [eventId], [orderId], cancellationToken)).Select(f => f.Kind).ToHashSet();
+        if (found.Contains(EventStanding.Handled))
         {
             LogDuplicate(orderId, eventId);
             return Outcomes.Duplicate;
         }
 
-        if (found.Contains(Found.UnresolvedDeadLetter))
+        if (found.Contains(EventStanding.DeadLettered))
         {
             await parked.ParkAsync(db, record, receivedEvent, cancellationToken);
             return Outcomes.Parked;
         }
 
-        if (found.Contains(Found.Parked))
+        if (found.Contains(EventStanding.Parked))
         {
             // Parked events without a dead letter holding them: their release was interrupted.
             // They came first, so they go first.
@@ -130,26 +129,6 @@ public sealed partial class RecordRouter(
 
         return await exporter.ExportAsync(record, receivedEvent, cancellationToken) ? Outcomes.Exported : Outcomes.DeadLettered;
     }
-
-    /// <summary>What <see cref="FindAsync"/> may find about an event and its order.</summary>
-    private static class Found
-    {
-        public const int Handled = 1;
-        public const int UnresolvedDeadLetter = 2;
-        public const int Parked = 3;
-    }
-
-    /// <summary>
-    /// In one round trip (for a record its batch's check did not cover, see <see cref="PriorChecks"/>): whether the event was handled or parked
-    /// before, and whether its order has an unresolved dead letter or parked events.
-    /// </summary>
-    private static Task<List<int>> FindAsync(OrderExportDbContext db, Guid orderId, Guid eventId, CancellationToken cancellationToken) =>
-        db.InboxMessages.Where(m => m.EventId == eventId).Select(_ => Found.Handled).Take(1)
-            .Concat(db.ParkedMessages.Where(p => p.EventId == eventId).Select(_ => Found.Handled).Take(1))
-            .Concat(ParkedEvents.UnresolvedDeadLetters(db, orderId).Select(_ => Found.UnresolvedDeadLetter).Take(1))
-            .Concat(ParkedEvents.Parked(db, orderId).Select(_ => Found.Parked).Take(1))
-            .Distinct()
-            .ToListAsync(cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate of order {OrderId} event {EventId}: already handled")]
     private partial void LogDuplicate(Guid orderId, Guid eventId);
