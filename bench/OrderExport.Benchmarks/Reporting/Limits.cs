@@ -78,8 +78,9 @@ internal static class Limits
                 $"Together that is {perEvent:0} CPU-µs per event, so even with both cores busy ",
                 $"all the time the drain could not pass {Environment.ProcessorCount * 1_000_000 / perEvent:N0} events/s ",
                 $"here; 50,000/s needs it below {Environment.ProcessorCount * 1_000_000 / 50_000.0:0} µs. Each event is written twice in PostgreSQL (the claim's row lock, ",
-                $"then the UPDATE of published_at, which adds entries to three indexes); one loop also leaves a core idle while it waits ",
-                $"for the broker's acks (more loops fill it: see the 4-loop row).");
+                $"then the UPDATE of published_at: a new row version, with entries in the primary key, the unique event_id index and ",
+                $"ix_outbox_published_at). The default {OrderExport.Outbox.OutboxOptions.DefaultConcurrency} relay loops overlap one batch's claim and marks with ",
+                $"another's wait for the broker's acks; the 4-loop row shows what more loops add.");
         }
 
         var relay = context.Find(Latency.Key(Delivery.RelayDefault, 0.1));

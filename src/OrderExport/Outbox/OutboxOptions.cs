@@ -8,7 +8,7 @@ namespace OrderExport.Outbox;
 /// "Outbox": {
 ///   "RelayEnabled": true,
 ///   "BatchSize": 500,
-///   "Concurrency": 1,                    // claim-publish-mark loops per instance (PostgreSQL; SQLite: 1)
+///   "Concurrency": 2,                    // claim-publish-mark loops per instance (PostgreSQL, SQL Server; SQLite: 1)
 ///   "PollInterval": "00:00:01",          // fallback when no commit signal arrives
 ///   "ListenForNotifications": true,      // PostgreSQL LISTEN/NOTIFY across instances
 ///   "RetryInitialDelay": "00:00:01",
@@ -27,9 +27,16 @@ public sealed class OutboxOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>Relay loops per instance on PostgreSQL, each claiming, publishing and marking its own batches.</summary>
+    /// <summary>
+    /// Relay loops per instance where the claim locks its rows (PostgreSQL, SQL Server), each claiming,
+    /// publishing and marking its own batches. The first wakes on commits; the others join when a batch
+    /// comes back full (a backlog), so that while one loop waits for the broker's acknowledgements another
+    /// claims and marks (docs/decisions/0005-outbox-relay.md). SQLite relays with one loop whatever this says.
+    /// </summary>
     [Range(1, 16)]
-    public int Concurrency { get; set; } = 1;
+    public int Concurrency { get; set; } = DefaultConcurrency;
+
+    public const int DefaultConcurrency = 2;
 
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

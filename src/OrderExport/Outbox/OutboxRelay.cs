@@ -55,11 +55,17 @@ public sealed partial class OutboxRelay(
         // READPAST) and never take a row whose order has an earlier unpublished one, so several loops
         // relay at once as safely as several instances do (ADR 5). SQLite's claim holds no lock: one loop.
         var loops = dialect.ClaimHoldsTransaction ? _options.Concurrency : 1;
-        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => RelayLoopAsync(wakeAnother: loops > 1, stoppingToken)));
+        // The first loop wakes on commits (and polls); the others wait for a backlog, which a full
+        // batch announces. So under a steady load one loop claims everything that has committed, in
+        // batches as large as the load makes them, and only a backlog has several loops draining it,
+        // one's claim and marks in the database while another waits for the broker's acks.
+        var backlog = new OutboxSignal();
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(i => RelayLoopAsync(i == 0 ? signal : backlog, loops > 1 ? backlog : null, stoppingToken)));
     }
 
-    private async Task RelayLoopAsync(bool wakeAnother, CancellationToken stoppingToken)
+    private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal? backlog, CancellationToken stoppingToken)
     {
+        var pollInterval = wakeOn == signal ? _options.PollInterval : Timeout.InfiniteTimeSpan;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -81,19 +87,15 @@ public sealed partial class OutboxRelay(
 
             if (claimed == _options.BatchSize)
             {
-                // A full batch: there is probably more. Claim again at once, and wake an idle loop to
-                // claim alongside (with one loop the signal would only cut its next wait short).
-                if (wakeAnother)
-                {
-                    signal.Notify();
-                }
-
+                // A full batch: there is probably more. Claim again at once, and wake a waiting loop to
+                // claim alongside.
+                backlog?.Notify();
                 continue;
             }
 
             try
             {
-                await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                await wakeOn.WaitAsync(pollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
