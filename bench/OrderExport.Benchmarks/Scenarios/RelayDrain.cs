@@ -14,6 +14,11 @@ namespace OrderExport.Benchmarks.Scenarios;
 /// </summary>
 internal static class RelayDrain
 {
+    // Whether any row is still unpublished: stops at the first one. A COUNT(*) read every unpublished
+    // row (100,000 at the start) every 20 ms, CPU the database then did not give the relay.
+    private const string AnyUnpublished =
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox_messages WHERE published_at IS NULL) THEN 1 ELSE 0 END";
+
     /// <summary>Key of the drain measurement with <paramref name="loops"/> relay loops (1: the service default).</summary>
     public static string Key(DatabaseProvider provider, int loops = 1) =>
         $"drain.{BenchContext.Tag(provider)}" + (loops == 1 ? "" : $".loops{loops}");
@@ -72,7 +77,7 @@ internal static class RelayDrain
             others.ForEach(o => o.Signal.Notify());
 
             var deadline = TimeSpan.FromMinutes(3);
-            while (await database.ScalarAsync<long>("SELECT COUNT(*) FROM outbox_messages WHERE published_at IS NULL") > 0)
+            while (await database.ScalarAsync<long>(AnyUnpublished) > 0)
             {
                 if (Stopwatch.GetElapsedTime(start) > deadline)
                 {
