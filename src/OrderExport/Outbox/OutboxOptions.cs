@@ -7,7 +7,7 @@ namespace OrderExport.Outbox;
 /// <code>
 /// "Outbox": {
 ///   "RelayEnabled": true,
-///   "BatchSize": 500,
+///   "BatchSize": 1000,                   // rows per claim (a round publishes at most this many)
 ///   "Concurrency": 2,                    // claim-publish-mark loops per instance (PostgreSQL, SQL Server; SQLite: 1)
 ///   "PollInterval": "00:00:01",          // fallback when no commit signal arrives
 ///   "ListenForNotifications": true,      // PostgreSQL LISTEN/NOTIFY across instances
@@ -25,7 +25,7 @@ public sealed class OutboxOptions
     public bool RelayEnabled { get; set; } = true;
 
     [Range(1, 10_000)]
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 1000;
 
     /// <summary>
     /// Relay loops per instance where the claim locks its rows (PostgreSQL, SQL Server), each claiming,
