@@ -19,7 +19,7 @@ internal static class RelayDrain
     private const string AnyUnpublished =
         "SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox_messages WHERE published_at IS NULL) THEN 1 ELSE 0 END";
 
-    /// <summary>Key of the drain measurement with <paramref name="loops"/> relay loops (1: the service default).</summary>
+    /// <summary>Key of the drain measurement: <paramref name="loops"/> 1 leaves Outbox:Concurrency at the service's default; others set it.</summary>
     public static string Key(DatabaseProvider provider, int loops = 1) =>
         $"drain.{BenchContext.Tag(provider)}" + (loops == 1 ? "" : $".loops{loops}");
 

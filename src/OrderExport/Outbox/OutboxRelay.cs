@@ -55,8 +55,8 @@ public sealed partial class OutboxRelay(
         // READPAST) and never take a row whose order has an earlier unpublished one, so several loops
         // relay at once as safely as several instances do (ADR 5). SQLite's claim holds no lock: one loop.
         var loops = dialect.ClaimHoldsTransaction ? _options.Concurrency : 1;
-        // The first loop wakes on commits (and polls); the others wait for a backlog, which a full
-        // batch announces. So under a steady load one loop claims everything that has committed, in
+        // The first loop wakes on commits; the others for a backlog, which a full batch announces
+        // (all of them poll). So under a steady load one loop claims everything that has committed, in
         // batches as large as the load makes them, and only a backlog has several loops draining it,
         // one's claim and marks in the database while another waits for the broker's acks.
         var backlog = new OutboxSignal();
@@ -65,7 +65,6 @@ public sealed partial class OutboxRelay(
 
     private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal? backlog, CancellationToken stoppingToken)
     {
-        var pollInterval = wakeOn == signal ? _options.PollInterval : Timeout.InfiniteTimeSpan;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -95,7 +94,9 @@ public sealed partial class OutboxRelay(
 
             try
             {
-                await wakeOn.WaitAsync(pollInterval, stoppingToken);
+                // Every loop also polls, so rows keep moving while the first loop waits out a slow batch
+                // (a partition without a leader holds its produce up to message.timeout.ms) or a backoff.
+                await wakeOn.WaitAsync(_options.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
