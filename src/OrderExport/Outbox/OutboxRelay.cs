@@ -60,10 +60,10 @@ public sealed partial class OutboxRelay(
         // batches as large as the load makes them, and only a backlog has several loops draining it,
         // one's claim and marks in the database while another waits for the broker's acks.
         var backlog = new OutboxSignal();
-        await Task.WhenAll(Enumerable.Range(0, loops).Select(i => RelayLoopAsync(i == 0 ? signal : backlog, loops > 1 ? backlog : null, stoppingToken)));
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(i => RelayLoopAsync(i == 0 ? signal : backlog, backlog, stoppingToken)));
     }
 
-    private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal? backlog, CancellationToken stoppingToken)
+    private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal backlog, CancellationToken stoppingToken)
     {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -87,8 +87,8 @@ public sealed partial class OutboxRelay(
             if (claimed == _options.BatchSize)
             {
                 // A full batch: there is probably more. Claim again at once, and wake a waiting loop to
-                // claim alongside.
-                backlog?.Notify();
+                // claim alongside (with one loop, nobody waits for this signal).
+                backlog.Notify();
                 continue;
             }
 

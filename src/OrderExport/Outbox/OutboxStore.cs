@@ -56,20 +56,18 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect) : I
             return;
         }
 
-        if (dialect.MarkPublishedTakesIdArray)
-        {
-            await using var arrayCommand = Command(dialect.MarkPublishedSql);
-            Add(arrayCommand, "@now", nowUtc);
-            Add(arrayCommand, "@ids", ids.ToArray());
-            await arrayCommand.ExecuteNonQueryAsync(cancellationToken);
-            return;
-        }
-
-        // Ids are longs we read ourselves; inlining them keeps one statement per batch on every provider.
-        var sql = string.Format(CultureInfo.InvariantCulture, dialect.MarkPublishedSql,
-            string.Join(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))));
+        // PostgreSQL takes the ids as one array parameter. Elsewhere they are inlined (longs we read
+        // ourselves), which keeps one statement per batch on every provider.
+        var sql = dialect.MarkPublishedTakesIdArray
+            ? dialect.MarkPublishedSql
+            : string.Format(CultureInfo.InvariantCulture, dialect.MarkPublishedSql, string.Join(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture))));
         await using var command = Command(sql);
         Add(command, "@now", nowUtc);
+        if (dialect.MarkPublishedTakesIdArray)
+        {
+            Add(command, "@ids", ids.ToArray());
+        }
+
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
