@@ -32,6 +32,8 @@ public sealed partial class OutboxRelay(
     private readonly OutboxOptions _options = outboxOptions.Value;
     private readonly string _topic = kafkaOptions.Value.Topic;
 
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
     // librdkafka reports every record within message.timeout.ms; a producer closed under the batch
     // (replaced after a fatal error) may never report. Past this the round fails and nothing is marked.
     private readonly TimeSpan _deliveryDeadline = TimeSpan.FromMilliseconds(kafkaOptions.Value.Producer.MessageTimeoutMs) + TimeSpan.FromSeconds(15);
@@ -51,6 +53,8 @@ public sealed partial class OutboxRelay(
             return;
         }
 
+        await ConnectProducerAsync(stoppingToken);
+
         // PostgreSQL's and SQL Server's claims lock what they take (FOR UPDATE SKIP LOCKED; UPDLOCK,
         // READPAST) and never take a row whose order has an earlier unpublished one, so several loops
         // relay at once as safely as several instances do (ADR 5). SQLite's claim holds no lock: one loop.
@@ -61,6 +65,27 @@ public sealed partial class OutboxRelay(
         // one's claim and marks in the database while another waits for the broker's acks.
         var backlog = new OutboxSignal();
         await Task.WhenAll(Enumerable.Range(0, loops).Select(i => RelayLoopAsync(i == 0 ? signal : backlog, backlog, stoppingToken)));
+    }
+
+    /// <summary>
+    /// Connects the producer before the first claim (<see cref="KafkaProducer.Connect"/>). A broker
+    /// that does not answer only delays the first round by the bound: the rounds retry on their own.
+    /// </summary>
+    private async Task ConnectProducerAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            // GetMetadata blocks a thread until the broker answers.
+            await Task.Run(() => producer.Connect(_topic, ConnectTimeout), stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogConnectFailed(ex, ConnectTimeout);
+        }
+        catch (OperationCanceledException)
+        {
+            // shutting down before the relay started
+        }
     }
 
     private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal backlog, CancellationToken stoppingToken)
@@ -256,6 +281,9 @@ public sealed partial class OutboxRelay(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay is disabled (Outbox:RelayEnabled=false)")]
     private partial void LogDisabled();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka did not answer the relay's producer within {Timeout}; relaying starts anyway and retries")]
+    private partial void LogConnectFailed(Exception exception, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay round failed; retrying in {RetryDelay}")]
     private partial void LogRoundFailed(Exception exception, TimeSpan retryDelay);
