@@ -34,6 +34,9 @@ public sealed partial class OutboxRelay(
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
+    // The highest outbox id any loop of this instance has claimed (see RelayLoopAsync).
+    private long _claimedUpTo;
+
     // librdkafka reports every record within message.timeout.ms; a producer closed under the batch
     // (replaced after a fatal error) may never report. Past this the round fails and nothing is marked.
     private readonly TimeSpan _deliveryDeadline = TimeSpan.FromMilliseconds(kafkaOptions.Value.Producer.MessageTimeoutMs) + TimeSpan.FromSeconds(15);
@@ -91,18 +94,31 @@ public sealed partial class OutboxRelay(
     private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal backlog, CancellationToken stoppingToken)
     {
         var failures = 0;
+        // In a backlog a claim starts after the highest id this instance has claimed (ADR 5): the rows
+        // below it are in another loop's batch or already published, and stepping over them, locked or
+        // dead, cost every claim as much as it took. Rows the mark passes over (committed late, released
+        // by a failed round, behind their order's earlier event, held by another instance) are left to
+        // a claim from the start: when the rows after the mark run out, and at least every PollInterval.
+        var resume = false;
+        var sweptAt = time.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             int claimed;
             try
             {
-                claimed = await RelayBatchAsync(stoppingToken);
+                if (!resume)
+                {
+                    sweptAt = time.GetTimestamp();
+                }
+
+                claimed = await RelayBatchAsync(resume ? Interlocked.Read(ref _claimedUpTo) : 0, stoppingToken);
                 failures = 0;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // The database or the producer is unavailable: nothing was marked, so nothing is lost.
                 failures++;
+                resume = false;
                 var delay = Backoff.Exponential(failures, _options.RetryInitialDelay, _options.RetryMaxDelay);
                 LogRoundFailed(ex, delay);
                 await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -114,6 +130,14 @@ public sealed partial class OutboxRelay(
                 // A full batch: there is probably more. Claim again at once, and wake a waiting loop to
                 // claim alongside (with one loop, nobody waits for this signal).
                 backlog.Notify();
+                resume = time.GetElapsedTime(sweptAt) < _options.PollInterval;
+                continue;
+            }
+
+            if (resume)
+            {
+                // Nothing more after the mark: claim from the start at once for what it passed over.
+                resume = false;
                 continue;
             }
 
@@ -130,8 +154,8 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    /// <summary>One claim-publish-mark round. Returns how many rows were claimed.</summary>
-    internal async Task<int> RelayBatchAsync(CancellationToken cancellationToken)
+    /// <summary>One claim-publish-mark round, of rows with an id above <paramref name="after"/>. Returns how many rows were claimed.</summary>
+    internal async Task<int> RelayBatchAsync(long after, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<OutboxStore>();
@@ -140,11 +164,13 @@ public sealed partial class OutboxRelay(
         // other instances skip these rows (and, through the claim's NOT EXISTS, later rows of
         // the same orders). SQLite: single instance, short write transaction for the marks only.
         await using var claimTransaction = dialect.ClaimHoldsTransaction ? await store.BeginAsync(cancellationToken) : null;
-        var batch = await store.ClaimAsync(time.GetUtcNow().UtcDateTime, _options.BatchSize, cancellationToken);
+        var batch = await store.ClaimAsync(time.GetUtcNow().UtcDateTime, after, _options.BatchSize, cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
         }
+
+        RaiseClaimedUpTo(batch[^1].Id); // the claim returns rows in id order
 
         var outcomes = await PublishAsync(batch);
 
@@ -221,6 +247,15 @@ public sealed partial class OutboxRelay(
 
                 spans[i]?.Dispose();
             }
+        }
+    }
+
+    private void RaiseClaimedUpTo(long id)
+    {
+        var seen = Interlocked.Read(ref _claimedUpTo);
+        while (seen < id && Interlocked.CompareExchange(ref _claimedUpTo, id, seen) is var actual && actual != seen)
+        {
+            seen = actual;
         }
     }
 

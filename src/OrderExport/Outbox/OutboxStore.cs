@@ -24,11 +24,13 @@ public sealed class OutboxStore(OrderExportDbContext db, SqlDialect dialect) : I
     public Task<IDbContextTransaction> BeginAsync(CancellationToken cancellationToken) =>
         db.Database.BeginTransactionAsync(cancellationToken);
 
-    public async Task<List<PendingOutboxMessage>> ClaimAsync(DateTime nowUtc, int limit, CancellationToken cancellationToken)
+    /// <summary>Claims up to <paramref name="limit"/> publishable rows with an id above <paramref name="after"/> (0: all), in id order.</summary>
+    public async Task<List<PendingOutboxMessage>> ClaimAsync(DateTime nowUtc, long after, int limit, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         await using var command = Command(dialect.ClaimOutboxSql);
         Add(command, "@now", nowUtc);
+        Add(command, "@after", after);
         Add(command, "@limit", limit);
         var claimed = new List<PendingOutboxMessage>(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

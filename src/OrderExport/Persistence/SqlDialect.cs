@@ -18,8 +18,9 @@ public abstract class SqlDialect
     public abstract string CreateSchemaVersionsSql { get; }
 
     /// <summary>
-    /// Selects up to @limit publishable rows in id order: unpublished, due, and with no earlier
-    /// unpublished row of the same order (so one order's events leave strictly in sequence).
+    /// Selects up to @limit publishable rows with an id above @after, in id order: unpublished, due,
+    /// and with no earlier unpublished row of the same order (so one order's events leave strictly in
+    /// sequence, whatever @after is).
     /// </summary>
     public abstract string ClaimOutboxSql { get; }
 
@@ -79,6 +80,7 @@ public abstract class SqlDialect
     protected const string ClaimWhere = """
         o.published_at IS NULL
           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
+          AND o.id > @after
           AND NOT EXISTS (
               SELECT 1 FROM outbox_messages e
               WHERE e.order_id = o.order_id AND e.id < o.id AND e.published_at IS NULL)
@@ -122,6 +124,7 @@ public sealed class PostgresDialect : SqlDialect
         FROM outbox_messages o
         WHERE o.published_at IS NULL
           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
+          AND o.id > @after
           AND o.id = (SELECT min(e.id) FROM outbox_messages e WHERE e.order_id = o.order_id AND e.published_at IS NULL)
         ORDER BY o.id
         LIMIT @limit
@@ -203,6 +206,7 @@ public sealed class SqlServerDialect : SqlDialect
         FROM outbox_messages o WITH (UPDLOCK, READPAST, ROWLOCK)
         WHERE o.published_at IS NULL
           AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
+          AND o.id > @after
           AND o.id = (SELECT MIN(e.id) FROM outbox_messages e WHERE e.order_id = o.order_id AND e.published_at IS NULL)
         ORDER BY o.id;
         """;
