@@ -74,13 +74,14 @@ internal static class Limits
                     ? ": the database side of the relay (the claim query and the marking UPDATE) sets the pace, the broker does not"
                     : "; neither side dominates, and the broker is far from its limit")}",
                 $" (raw produce: {context.Find("produce")?[Metrics.Rate] ?? double.NaN:N0}/s). Runs ranged {min:N0}–{max:N0}/s; ",
-                $"the claim's plan depends on when autovacuum last analysed the freshly filled table. ",
+                $"the first run is the slowest, because the JIT recompiles the hot paths at tier 1 while it runs (the '.NET Tiered Com' thread: 15–25% of a core in run 1, about 2% after). ",
                 $"Together that is {perEvent:0} CPU-µs per event, so even with both cores busy ",
                 $"all the time the drain could not pass {Environment.ProcessorCount * 1_000_000 / perEvent:N0} events/s ",
                 $"here; 50,000/s needs it below {Environment.ProcessorCount * 1_000_000 / 50_000.0:0} µs. Each event is written twice in PostgreSQL (the claim's row lock, ",
                 $"then the UPDATE of published_at: a new row version, with entries in the primary key, the unique event_id index and ",
                 $"ix_outbox_published_at). The default {OrderExport.Outbox.OutboxOptions.DefaultConcurrency} relay loops overlap one batch's claim and marks with ",
-                $"another's wait for the broker's acks; the 4-loop row shows what more loops add.");
+                $"another's wait for the broker's acks; the 4-loop row shows what more loops add. In a backlog a claim starts after the highest id ",
+                $"the instance has claimed, so it does not step over the other loop's locked batch or the rows just published (ADR 5).");
         }
 
         var relay = context.Find(Latency.Key(Delivery.RelayDefault, 0.1));
