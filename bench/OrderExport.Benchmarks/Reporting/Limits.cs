@@ -74,7 +74,8 @@ internal static class Limits
                     ? ": the database side of the relay (the claim query and the marking UPDATE) sets the pace, the broker does not"
                     : "; neither side dominates, and the broker is far from its limit")}",
                 $" (raw produce: {context.Find("produce")?[Metrics.Rate] ?? double.NaN:N0}/s). Runs ranged {min:N0}–{max:N0}/s; ",
-                $"the first run is the slowest, because the JIT recompiles the hot paths at tier 1 while it runs (the '.NET Tiered Com' thread: 15–25% of a core in run 1, about 2% after). ",
+                $"a drain lasts about 2 s, so any pause moves a run by several per cent, and when the drain is the process's first work (--only drain) ",
+                $"its first run also pays the JIT's tier-up (the '.NET Tiered Com' thread: 15–25% of a core). ",
                 $"Together that is {perEvent:0} CPU-µs per event, so even with both cores busy ",
                 $"all the time the drain could not pass {Environment.ProcessorCount * 1_000_000 / perEvent:N0} events/s ",
                 $"here; 50,000/s needs it below {Environment.ProcessorCount * 1_000_000 / 50_000.0:0} µs. Each event is written twice in PostgreSQL (the claim's row lock, ",

@@ -62,6 +62,7 @@ public sealed class KafkaProducer : IDisposable
                     _logger.LogWarning("Kafka producer hit a fatal error; replacing it");
                     _producer.Dispose();
                     _producer = null;
+                    Connected = false;
                 }
 
                 return _producer ??= Build();
@@ -71,10 +72,10 @@ public sealed class KafkaProducer : IDisposable
 
     /// <summary>
     /// Builds the producer and fetches <paramref name="topic"/>'s metadata through it, so its broker
-    /// connection, the topic's partition leaders and the idempotent producer id are in place before
-    /// the first record. Built lazily instead, the first batch after a start waited for all three:
-    /// 50 ms, or about 500 ms when the producer id request missed the connection and waited for
-    /// librdkafka's retry timer. Throws <see cref="KafkaException"/> when no broker answers in time.
+    /// connection and the topic's partition leaders are in place, and its idempotent producer id on
+    /// the way, before the first record. Built lazily instead, the first batch after a start waited
+    /// for all three: 50 ms, or about 500 ms when the producer id request missed the connection and
+    /// waited for librdkafka's retry timer. Throws <see cref="KafkaException"/> when no broker answers in time.
     /// </summary>
     public void Connect(string topic, TimeSpan timeout)
     {
@@ -83,7 +84,7 @@ public sealed class KafkaProducer : IDisposable
         Connected = true;
     }
 
-    /// <summary>Whether <see cref="Connect"/> has reached a broker.</summary>
+    /// <summary>Whether <see cref="Connect"/> has reached a broker with the current producer.</summary>
     public bool Connected { get; private set; }
 
     public void Dispose()

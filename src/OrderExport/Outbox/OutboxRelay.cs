@@ -34,8 +34,7 @@ public sealed partial class OutboxRelay(
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
-    // The highest outbox id any loop of this instance has claimed (see RelayLoopAsync).
-    private long _claimedUpTo;
+    private readonly ClaimMark _mark = new();
 
     // librdkafka reports every record within message.timeout.ms; a producer closed under the batch
     // (replaced after a fatal error) may never report. Past this the round fails and nothing is marked.
@@ -85,7 +84,7 @@ public sealed partial class OutboxRelay(
         {
             LogConnectFailed(ex, ConnectTimeout);
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
             // shutting down before the relay started
         }
@@ -94,11 +93,9 @@ public sealed partial class OutboxRelay(
     private async Task RelayLoopAsync(OutboxSignal wakeOn, OutboxSignal backlog, CancellationToken stoppingToken)
     {
         var failures = 0;
-        // In a backlog a claim starts after the highest id this instance has claimed (ADR 5): the rows
-        // below it are in another loop's batch or already published, and stepping over them, locked or
-        // dead, cost every claim as much as it took. Rows the mark passes over (committed late, released
-        // by a failed round, behind their order's earlier event, held by another instance) are left to
-        // a claim from the start: when the rows after the mark run out, and at least every PollInterval.
+        // While batches come back full, claims resume at the instance's mark (ClaimMark). A claim from
+        // the start follows when the rows after the mark run out, after a failed round, and at least
+        // every PollInterval, for what the mark cannot know about.
         var resume = false;
         var sweptAt = time.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
@@ -111,7 +108,7 @@ public sealed partial class OutboxRelay(
                     sweptAt = time.GetTimestamp();
                 }
 
-                claimed = await RelayBatchAsync(resume ? Interlocked.Read(ref _claimedUpTo) : 0, stoppingToken);
+                claimed = await RelayBatchAsync(resume ? _mark.ResumeAfter() : 0, stoppingToken);
                 failures = 0;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -170,7 +167,7 @@ public sealed partial class OutboxRelay(
             return 0;
         }
 
-        RaiseClaimedUpTo(batch[^1].Id); // the claim returns rows in id order
+        _mark.Claimed(after, batch[^1].Id, batch.Count == _options.BatchSize); // the claim returns rows in id order
 
         var outcomes = await PublishAsync(batch);
 
@@ -250,15 +247,6 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    private void RaiseClaimedUpTo(long id)
-    {
-        var seen = Interlocked.Read(ref _claimedUpTo);
-        while (seen < id && Interlocked.CompareExchange(ref _claimedUpTo, id, seen) is var actual && actual != seen)
-        {
-            seen = actual;
-        }
-    }
-
     private static string Describe(Exception exception) => exception switch
     {
         KafkaException kafka => $"{kafka.Error.Code}: {kafka.Error.Reason}",
@@ -317,7 +305,7 @@ public sealed partial class OutboxRelay(
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay is disabled (Outbox:RelayEnabled=false)")]
     private partial void LogDisabled();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka did not answer the relay's producer within {Timeout}; relaying starts anyway and retries")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not answer the relay's producer within {Timeout}; relaying starts anyway and retries")]
     private partial void LogConnectFailed(Exception exception, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay round failed; retrying in {RetryDelay}")]
