@@ -26,8 +26,8 @@ public sealed class ClaimMark
         return Math.Min(revisit, Interlocked.Read(ref _claimedUpTo));
     }
 
-    /// <summary>A claim after <paramref name="after"/> took rows up to <paramref name="highest"/>; <paramref name="full"/> if it hit its limit.</summary>
-    public void Claimed(long after, long highest, bool full)
+    /// <summary>A claim took rows up to <paramref name="highest"/>; <paramref name="full"/> if it hit its limit.</summary>
+    public void Claimed(long highest, bool full)
     {
         var before = Raise(highest);
         if (full && highest < before)

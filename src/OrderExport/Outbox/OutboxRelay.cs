@@ -167,7 +167,7 @@ public sealed partial class OutboxRelay(
             return 0;
         }
 
-        _mark.Claimed(after, batch[^1].Id, batch.Count == _options.BatchSize); // the claim returns rows in id order
+        _mark.Claimed(batch[^1].Id, batch.Count == _options.BatchSize); // the claim returns rows in id order
 
         var outcomes = await PublishAsync(batch);
 

@@ -55,13 +55,7 @@ public sealed class RelayResumeTests(KafkaTestBroker broker)
         const int backlog = 5_000;
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
         var topics = await broker.CreateTopicsAsync();
-        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString,
-            new Dictionary<string, string?>
-            {
-                ["Consumer:Enabled"] = "false",
-                ["Outbox:BatchSize"] = "5",
-                ["Outbox:PollInterval"] = "00:00:00.100",
-            });
+        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, LongBacklog());
         app.Start();
         var ct = TestContext.Current.CancellationToken;
 
@@ -96,13 +90,7 @@ public sealed class RelayResumeTests(KafkaTestBroker broker)
         const int orders = 2_000;
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
         var topics = await broker.CreateTopicsAsync();
-        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString,
-            new Dictionary<string, string?>
-            {
-                ["Consumer:Enabled"] = "false",
-                ["Outbox:BatchSize"] = "5",
-                ["Outbox:PollInterval"] = "00:00:00.100",
-            });
+        await using var app = new OrderExportApp(broker, topics, DatabaseProvider.Postgres, database.ConnectionString, LongBacklog());
         app.Start();
         var ct = TestContext.Current.CancellationToken;
 
@@ -130,6 +118,14 @@ public sealed class RelayResumeTests(KafkaTestBroker broker)
         });
         firstOrdersSecondEvent.ShouldBeLessThan(lastFirstEvent, "the first order's second event left before the backlog's last first event");
     }
+
+    /// <summary>Small batches, so a few thousand rows are a backlog of hundreds of claims, and a sweep every 100 ms.</summary>
+    private static Dictionary<string, string?> LongBacklog() => new()
+    {
+        ["Consumer:Enabled"] = "false",
+        ["Outbox:BatchSize"] = "5",
+        ["Outbox:PollInterval"] = "00:00:00.100",
+    };
 
     /// <summary>Inserts <paramref name="count"/> outbox rows of distinct orders; returns the first one's id.</summary>
     private static async Task<long> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, int count, CancellationToken ct)

@@ -11,9 +11,9 @@ public sealed class ClaimMarkTests
         var mark = new ClaimMark();
         mark.ResumeAfter().ShouldBe(0);
 
-        mark.Claimed(after: 0, highest: 1000, full: true);
-        mark.Claimed(after: 1000, highest: 2000, full: true);
-        mark.Claimed(after: 1000, highest: 1500, full: false); // a slower loop's smaller claim does not pull it back
+        mark.Claimed(highest: 1000, full: true);
+        mark.Claimed(highest: 2000, full: true);
+        mark.Claimed(highest: 1500, full: false); // a slower loop's smaller claim does not pull it back
 
         mark.ResumeAfter().ShouldBe(2000);
     }
@@ -22,14 +22,14 @@ public sealed class ClaimMarkTests
     public void AFullClaimFromBelowTheMark_LeavesTheNextClaimToGoOnWhereItStopped()
     {
         var mark = new ClaimMark();
-        mark.Claimed(after: 0, highest: 5000, full: true);
+        mark.Claimed(highest: 5000, full: true);
         mark.ResumeAfter().ShouldBe(5000);
 
-        mark.Claimed(after: 0, highest: 100, full: true); // a claim from the start, full below the mark
+        mark.Claimed(highest: 100, full: true); // a claim from the start, full below the mark
         mark.ResumeAfter().ShouldBe(100);
-        mark.Claimed(after: 100, highest: 1100, full: true);
+        mark.Claimed(highest: 1100, full: true);
         mark.ResumeAfter().ShouldBe(1100);
-        mark.Claimed(after: 1100, highest: 1800, full: false); // not full: nothing claimable was left behind it
+        mark.Claimed(highest: 1800, full: false); // not full: nothing claimable was left behind it
         mark.ResumeAfter().ShouldBe(5000);
     }
 
@@ -37,8 +37,8 @@ public sealed class ClaimMarkTests
     public void ManyLoops_ClaimingAtOnce_KeepTheHighestMarkAndTheLowestStop()
     {
         var mark = new ClaimMark();
-        mark.Claimed(after: 0, highest: 20_000, full: false);
-        Parallel.For(0, 20_000, i => mark.Claimed(after: 0, highest: 20_000 - i, full: true));
+        mark.Claimed(highest: 20_000, full: false);
+        Parallel.For(0, 20_000, i => mark.Claimed(highest: 20_000 - i, full: true));
 
         mark.ResumeAfter().ShouldBe(1, "the lowest stop of the full claims below the mark");
         mark.ResumeAfter().ShouldBe(20_000);
