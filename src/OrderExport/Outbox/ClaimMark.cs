@@ -29,21 +29,24 @@ public sealed class ClaimMark
     /// <summary>A claim took rows up to <paramref name="highest"/>; <paramref name="full"/> if it hit its limit.</summary>
     public void Claimed(long highest, bool full)
     {
-        var before = Raise(highest);
+        var before = Replace(ref _claimedUpTo, highest, raise: true);
         if (full && highest < before)
         {
             // Claimable rows may be left between this batch and the mark: the next claim goes on from here.
-            Lower(highest);
+            Replace(ref _revisitAfter, highest, raise: false);
         }
     }
 
-    /// <summary>Raises the highest claimed id to <paramref name="id"/>; returns the value before.</summary>
-    private long Raise(long id)
+    /// <summary>
+    /// Sets <paramref name="location"/> to <paramref name="value"/> if that raises it (or, with
+    /// <paramref name="raise"/> false, lowers it), atomically; returns the value before.
+    /// </summary>
+    private static long Replace(ref long location, long value, bool raise)
     {
-        var seen = Interlocked.Read(ref _claimedUpTo);
-        while (seen < id)
+        var seen = Interlocked.Read(ref location);
+        while (raise ? seen < value : value < seen)
         {
-            var actual = Interlocked.CompareExchange(ref _claimedUpTo, id, seen);
+            var actual = Interlocked.CompareExchange(ref location, value, seen);
             if (actual == seen)
             {
                 break;
@@ -53,20 +56,5 @@ public sealed class ClaimMark
         }
 
         return seen;
-    }
-
-    private void Lower(long id)
-    {
-        var seen = Interlocked.Read(ref _revisitAfter);
-        while (id < seen)
-        {
-            var actual = Interlocked.CompareExchange(ref _revisitAfter, id, seen);
-            if (actual == seen)
-            {
-                return;
-            }
-
-            seen = actual;
-        }
     }
 }
