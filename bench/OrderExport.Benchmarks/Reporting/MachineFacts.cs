@@ -88,7 +88,7 @@ internal static class MachineFacts
     {
         var p = new KafkaOptions().Producer;
         return $"acks=all, enable.idempotence=true, linger.ms={p.LingerMs}, batch.size={p.BatchSize}, compression={p.CompressionType.ToString().ToLowerInvariant()}, "
-            + $"message.timeout.ms={p.MessageTimeoutMs} (the service defaults, Messaging/KafkaOptions.cs); topic order-export, {new KafkaOptions().Partitions} partitions";
+            + $"message.timeout.ms={p.MessageTimeoutMs}, max.in.flight={p.MaxInFlight} (the service defaults, Messaging/KafkaOptions.cs); topic order-export, {new KafkaOptions().Partitions} partitions";
     }
 
     private static string Relay()

@@ -80,5 +80,14 @@ public sealed class KafkaOptions
 
         [Range(1000, 600_000)]
         public int MessageTimeoutMs { get; set; } = 30_000;
+
+        /// <summary>
+        /// Produce requests in flight per broker connection (librdkafka's
+        /// <c>max.in.flight.requests.per.connection</c>). The idempotent producer keeps order and
+        /// once-ness up to 5, so 5 is the most and the default; 1 trades throughput for a producer that
+        /// never pipelines, for brokers that do not check idempotent sequence numbers.
+        /// </summary>
+        [Range(1, 5)]
+        public int MaxInFlight { get; set; } = 5;
     }
 }

@@ -35,6 +35,7 @@ public sealed class KafkaProducer : IDisposable
             BatchSize = settings.BatchSize,
             CompressionType = settings.CompressionType,
             MessageTimeoutMs = settings.MessageTimeoutMs,
+            MaxInFlight = settings.MaxInFlight,
             QueueBufferingMaxMessages = QueueCapacity,
             // Java's partitioner (murmur2), not librdkafka's default consistent_random: a record of the
             // same order produced by Kafka UI, the Kafka CLI or a Java service lands on the same partition.

@@ -58,6 +58,7 @@ public sealed class HostingTests(KafkaTestBroker broker)
     [Theory]
     [InlineData("Outbox:BatchSize=0", "BatchSize")]
     [InlineData("Kafka:Producer:LingerMs=5000", "Kafka:Producer:LingerMs")]
+    [InlineData("Kafka:Producer:MaxInFlight=6", "Kafka:Producer:MaxInFlight")]
     [InlineData("Consumer:SessionTimeoutMs=60000;Consumer:MaxPollIntervalMs=59000;Consumer:MaxCircuitWait=00:00:01;Platform:TotalTimeout=00:00:01", "Consumer:SessionTimeoutMs must not exceed")]
     [InlineData("Outbox:BatchSize=50000;Outbox:Concurrency=4", "Outbox:BatchSize x Outbox:Concurrency")]
     [InlineData("Consumer:InboxRetention=7.00:00:00", "Consumer:InboxRetention must be at least twice Kafka:TopicRetention")]

@@ -13,12 +13,22 @@ public sealed class ProduceErrorTests
 {
     private const int Orders = 400;
 
+    /// <summary>
+    /// The producer runs with one request in flight here, because the embedded broker (librdkafka's
+    /// mock cluster) checks idempotent sequence numbers only for transactional producers
+    /// (<c>rd_kafka_mock_validate_records</c>). With requests pipelined, it appends a request whose
+    /// predecessor it has just failed; a real broker answers that one OUT_OF_ORDER_SEQUENCE_NUMBER.
+    /// librdkafka, seeing the later batch acknowledged, acknowledges the failed one implicitly
+    /// ("implicitly acked by subsequent batch success"), which is right against a real broker and
+    /// loses the record against the mock: 1 in 560 events in about 4 of 10 runs at the default 5.
+    /// </summary>
     [Fact]
     public async Task RetriableProduceErrors_AreRetried_AndEveryOrderIsExportedOnce()
     {
         ErrorCode[] burst = [ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut];
         await RunAsync("S2a", "Produce requests failing with retriable errors", burst, bursts: 3,
-            nameof(RetriableProduceErrors_AreRetried_AndEveryOrderIsExportedOnce), expectRowFailures: false);
+            nameof(RetriableProduceErrors_AreRetried_AndEveryOrderIsExportedOnce), expectRowFailures: false,
+            new Dictionary<string, string?> { ["Kafka:Producer:MaxInFlight"] = "1" });
     }
 
     [Fact]
@@ -29,10 +39,11 @@ public sealed class ProduceErrorTests
             nameof(NonRetriableProduceError_IsRecordedOnTheRow_AndTheRowIsPublishedLater), expectRowFailures: true);
     }
 
-    private static async Task RunAsync(string id, string title, ErrorCode[] burst, int bursts, string test, bool expectRowFailures)
+    private static async Task RunAsync(
+        string id, string title, ErrorCode[] burst, int bursts, string test, bool expectRowFailures, IDictionary<string, string?>? settings = null)
     {
         await using var rig = await ReliabilityRig.CreateAsync();
-        var (_, http) = rig.StartApp();
+        var (_, http) = rig.StartApp(settings);
         var workload = new OrderWorkload(concurrency: 8, reExportEvery: 5);
 
         var sending = workload.RunAsync(http, Orders, perSecond: 50);
@@ -67,7 +78,10 @@ public sealed class ProduceErrorTests
             DrainSeconds = drain.TotalSeconds,
             DurationSeconds = rig.Elapsed.TotalSeconds,
             Notes = "every injected error was met by the service's own produce requests (a probe produce without retries found none left); "
-                + "the drain is timed from the end of the client load",
+                + "the drain is timed from the end of the client load"
+                + (settings is null ? "" : $"; settings: {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))} "
+                    + "(the embedded broker does not check idempotent sequence numbers, so a pipelined request behind a failed one "
+                    + "is appended where a real broker rejects it; see the test's summary)"),
         });
     }
 

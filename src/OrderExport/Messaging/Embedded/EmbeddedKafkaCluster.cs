@@ -10,8 +10,10 @@ namespace OrderExport.Messaging.Embedded;
 ///
 /// DEVELOPMENT AND TEST ONLY: everything is in memory and lost on stop, each partition keeps
 /// only about 5 MiB / 100k message sets (a consumer further behind loses data), the Admin API's
-/// CreateTopics is not served (use <see cref="CreateTopic"/>), and the whole cluster runs on one
-/// thread. See docs/decisions/0003-embedded-kafka-broker.md.
+/// CreateTopics is not served (use <see cref="CreateTopic"/>), the whole cluster runs on one
+/// thread, and an idempotent producer's sequence numbers are not checked (a request pipelined
+/// behind one failed by <see cref="PushRequestErrors"/> is appended, where a real broker rejects
+/// it). See docs/decisions/0003-embedded-kafka-broker.md.
 ///
 /// Create one per process and hand its <see cref="BootstrapServers"/> to every client: a client
 /// configured with <c>test.mock.num.brokers</c> would get a private cluster of its own instead.
