@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-ORDER = ["S1", "S2a", "S2b", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2"]
+ORDER = ["S1", "S2a", "S2b", "S2c", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2"]
 
 
 def sh(*args):
@@ -213,8 +213,14 @@ reports its progress history and the consumer's lag per partition.
   after the database is back before it catches up. A lower cap recovers sooner at the price of more
   attempts against a database that is still down.
 - **The broker** is librdkafka's mock cluster: the real protocol (idempotent produce, consumer groups,
-  commits), not a real Kafka's failure modes (leader elections, ISR shrinkage). Broker faults are what the
-  mock can do: a broker down, and error codes pushed onto requests.
+  commits), not a real Kafka's failure modes (ISR shrinkage, unclean elections). Broker faults are what the
+  mock can do: a broker down, partition leadership moved to another broker (S2c), and error codes pushed
+  onto requests. It does not check an idempotent producer's sequence numbers (only a transactional one's):
+  it appends a request pipelined behind one it failed by a pushed error, where a real broker rejects it,
+  and librdkafka then takes the failed batch as acknowledged. S2a, which pushes retriable errors, therefore
+  runs with one produce request in flight; S2c makes retriable errors the way a cluster does, at the
+  default of five. The same gap means the mock keeps a retried batch twice where a real broker would
+  drop the duplicate, so its "Kafka duplicates" can exceed a real cluster's.
 - **The platform** is the fake the service ships with, reached over HTTP through the service's real client
   and resilience pipeline; "stored" means its idempotency store accepted the key.
 - **Crashes** are produced from outside, without hooks in the service: a TCP proxy that cuts the database

@@ -15,7 +15,7 @@ namespace OrderExport.Messaging;
 ///   "DeadLetterTopic": "order-export.dlq",
 ///   "ConsumerGroup": "order-export-consumer",
 ///   "TopicRetention": "7.00:00:00",   // the topic's retention.ms; Consumer:InboxRetention must be at least twice it
-///   "Producer": { "LingerMs": 0, "BatchSize": 1000000, "CompressionType": "lz4", "MessageTimeoutMs": 30000 }
+///   "Producer": { "LingerMs": 0, "BatchSize": 1000000, "CompressionType": "lz4", "MessageTimeoutMs": 30000, "MaxInFlight": 5 }
 /// }
 /// </code>
 /// </summary>

@@ -23,7 +23,7 @@ public sealed class KafkaTestBroker : IDisposable
         }
     }
 
-    private KafkaTestBroker(string? external)
+    private KafkaTestBroker(string? external, int brokers = 1)
     {
         if (external is not null)
         {
@@ -31,16 +31,17 @@ public sealed class KafkaTestBroker : IDisposable
         }
         else
         {
-            Embedded = EmbeddedKafkaCluster.Start();
+            Embedded = EmbeddedKafkaCluster.Start(brokers);
             BootstrapServers = Embedded.BootstrapServers;
         }
     }
 
     /// <summary>
     /// A broker of one's own, for tests that inject faults the shared broker must not see
-    /// (broker down, failing commits). Always embedded: fault hooks need the mock cluster.
+    /// (broker down, failing commits, leaders moving). Always embedded: fault hooks need the mock
+    /// cluster. Its topics are replicated to all <paramref name="brokers"/>.
     /// </summary>
-    public static KafkaTestBroker StartPrivate() => new(external: null);
+    public static KafkaTestBroker StartPrivate(int brokers = 1) => new(external: null, brokers);
 
     public string BootstrapServers { get; }
 
@@ -63,7 +64,7 @@ public sealed class KafkaTestBroker : IDisposable
     {
         if (Embedded is not null)
         {
-            Embedded.CreateTopic(name, partitions);
+            Embedded.CreateTopic(name, partitions, Embedded.BrokerCount);
             return;
         }
 

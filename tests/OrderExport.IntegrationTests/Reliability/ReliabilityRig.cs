@@ -66,8 +66,10 @@ public sealed class ReliabilityRig : IAsyncDisposable
     /// <param name="sharedPlatform">Every instance exports over HTTP to one platform of the rig's
     /// (needed for <see cref="StartProcess"/>: a killed process's own fake platform dies with it).</param>
     /// <param name="provider">The database; SQL Server skips the scenario, saying why, where the run has none.</param>
+    /// <param name="brokers">Brokers of the private embedded cluster (not with <paramref name="sharedBroker"/>).</param>
     public static async Task<ReliabilityRig> CreateAsync(
-        KafkaTestBroker? sharedBroker = null, bool databaseProxy = false, bool sharedPlatform = false, DatabaseProvider provider = DatabaseProvider.Postgres)
+        KafkaTestBroker? sharedBroker = null, bool databaseProxy = false, bool sharedPlatform = false, DatabaseProvider provider = DatabaseProvider.Postgres,
+        int brokers = 1)
     {
         if (databaseProxy && provider != DatabaseProvider.Postgres)
         {
@@ -75,7 +77,7 @@ public sealed class ReliabilityRig : IAsyncDisposable
         }
 
         var database = await TestDatabase.CreateAsync(provider);
-        var own = sharedBroker is null ? KafkaTestBroker.StartPrivate() : null;
+        var own = sharedBroker is null ? KafkaTestBroker.StartPrivate(brokers) : null;
         var broker = sharedBroker ?? own!;
         var topics = await broker.CreateTopicsAsync();
         var proxy = databaseProxy ? TcpProxy.ForPostgres(database.ConnectionString) : null;
@@ -190,11 +192,25 @@ public sealed class ReliabilityRig : IAsyncDisposable
     private string ConsumerLag()
     {
         using var probe = new ConsumerBuilder<byte[], byte[]>(Broker.ConsumerConfig(Topics.ConsumerGroup)).Build();
-        var partitions = Enumerable.Range(0, Topics.Partitions).Select(p => new TopicPartition(Topics.Topic, p)).ToList();
+        var partitions = TopicPartitions();
         var committed = probe.Committed(partitions, TimeSpan.FromSeconds(10));
+        var ends = HighWatermarks(probe);
         return string.Join(", ", partitions.Select(tp =>
-            $"[{tp.Partition.Value}] committed {committed.Single(c => c.Partition == tp.Partition).Offset} of {probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High}"));
+            $"[{tp.Partition.Value}] committed {committed.Single(c => c.Partition == tp.Partition).Offset} of {ends[tp.Partition.Value]}"));
     }
+
+    /// <summary>The end offset of each of the topic's partitions, in partition order.</summary>
+    public long[] HighWatermarks()
+    {
+        using var probe = new ConsumerBuilder<byte[], byte[]>(Broker.ConsumerConfig($"{Topics.ConsumerGroup}-probe")).Build();
+        return HighWatermarks(probe);
+    }
+
+    private long[] HighWatermarks(IConsumer<byte[], byte[]> probe) =>
+        [.. TopicPartitions().Select(tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value)];
+
+    private List<TopicPartition> TopicPartitions() =>
+        [.. Enumerable.Range(0, Topics.Partitions).Select(p => new TopicPartition(Topics.Topic, p))];
 
     public Task<AuditResult> AuditAsync() => ExportAudit.TakeAsync(Database, _platforms, Broker, Topics);
 

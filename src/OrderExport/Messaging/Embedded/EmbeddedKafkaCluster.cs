@@ -6,7 +6,8 @@ namespace OrderExport.Messaging.Embedded;
 /// <summary>
 /// A Kafka-protocol broker inside this process: librdkafka's mock cluster, served over
 /// loopback TCP. It speaks the real protocol (idempotent produce, consumer groups, commits,
-/// transactions), so the service's ordinary Confluent.Kafka clients talk to it unchanged.
+/// transactions), so the service's ordinary Confluent.Kafka clients talk to it unchanged; its
+/// checks of idempotent produce have one gap, named below.
 ///
 /// DEVELOPMENT AND TEST ONLY: everything is in memory and lost on stop, each partition keeps
 /// only about 5 MiB / 100k message sets (a consumer further behind loses data), the Admin API's
@@ -107,6 +108,14 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     public void BrokerDown(int brokerId = 1) => Check(_native.BrokerSetDown(ClusterOrThrow(), brokerId), "set_down");
 
     public void BrokerUp(int brokerId = 1) => Check(_native.BrokerSetUp(ClusterOrThrow(), brokerId), "set_up");
+
+    /// <summary>
+    /// Moves a partition's leadership to <paramref name="brokerId"/>, as a controller does: from then
+    /// on the old leader answers every produce and fetch for it with NOT_LEADER_FOR_PARTITION, and
+    /// clients find the new leader through metadata.
+    /// </summary>
+    public void MoveLeader(string topic, int partition, int brokerId) =>
+        Check(_native.PartitionSetLeader(ClusterOrThrow(), topic, partition, brokerId), "partition_set_leader");
 
     /// <summary>
     /// The next <c>errors.Length</c> requests of <paramref name="apiKey"/> (any broker) fail with

@@ -26,6 +26,8 @@ internal sealed unsafe class MockClusterNative(LibrdkafkaLibrary library)
         (delegate* unmanaged<IntPtr, byte*, int, int, int>)library.Export("rd_kafka_mock_topic_create");
     private readonly delegate* unmanaged<IntPtr, int, int> _brokerSetDown = (delegate* unmanaged<IntPtr, int, int>)library.Export("rd_kafka_mock_broker_set_down");
     private readonly delegate* unmanaged<IntPtr, int, int> _brokerSetUp = (delegate* unmanaged<IntPtr, int, int>)library.Export("rd_kafka_mock_broker_set_up");
+    private readonly delegate* unmanaged<IntPtr, byte*, int, int, int> _partitionSetLeader =
+        (delegate* unmanaged<IntPtr, byte*, int, int, int>)library.Export("rd_kafka_mock_partition_set_leader");
     // The _array variant, not the variadic rd_kafka_mock_push_request_errors: variadic calls
     // cannot be made portably.
     private readonly delegate* unmanaged<IntPtr, short, UIntPtr, int*, void> _pushRequestErrors =
@@ -76,6 +78,19 @@ internal sealed unsafe class MockClusterNative(LibrdkafkaLibrary library)
     public int BrokerSetDown(IntPtr mcluster, int brokerId) => _brokerSetDown(mcluster, brokerId);
 
     public int BrokerSetUp(IntPtr mcluster, int brokerId) => _brokerSetUp(mcluster, brokerId);
+
+    public int PartitionSetLeader(IntPtr mcluster, string topic, int partition, int brokerId)
+    {
+        var topicUtf8 = Utf8StringMarshaller.ConvertToUnmanaged(topic);
+        try
+        {
+            return _partitionSetLeader(mcluster, topicUtf8, partition, brokerId);
+        }
+        finally
+        {
+            Utf8StringMarshaller.Free(topicUtf8);
+        }
+    }
 
     public void PushRequestErrors(IntPtr mcluster, short apiKey, int[] errors)
     {
