@@ -62,12 +62,13 @@ public sealed class ProduceErrorTests
         var sending = workload.RunAsync(http, Orders, perSecond: 50);
         for (var m = 1; m <= moves; m++)
         {
-            await Eventually.Until(() => Task.FromResult(workload.Confirmed), n => n >= Orders * m / (moves + 1), TimeSpan.FromSeconds(60));
-            var before = rig.HighWatermarks();
+            // At a fifth, two fifths and three fifths of the load: the last move leaves a few seconds of orders to follow it.
+            await Eventually.Until(() => Task.FromResult(workload.Confirmed), n => n >= Orders * m / (moves + 2), TimeSpan.FromSeconds(60));
             PlaceLeaders(m);
+            var before = rig.HighWatermarks();
 
-            // Only a partition's new leader can take its records now: every partition growing again
-            // shows the relay found each one.
+            // Read after the move: only a partition's new leader can take its records now, so every
+            // partition growing past this shows the relay found each one.
             await Eventually.Until(() => Task.FromResult(rig.HighWatermarks()), ends => ends.Zip(before).All(e => e.First > e.Second),
                 TimeSpan.FromSeconds(30), $"every partition appended to after leader move {m}");
         }

@@ -14,7 +14,8 @@ namespace OrderExport.Messaging.Embedded;
 /// CreateTopics is not served (use <see cref="CreateTopic"/>), the whole cluster runs on one
 /// thread, and an idempotent producer's sequence numbers are not checked (a request pipelined
 /// behind one failed by <see cref="PushRequestErrors"/> is appended, where a real broker rejects
-/// it). See docs/decisions/0003-embedded-kafka-broker.md.
+/// it, and a retried batch is appended again, where a real broker drops the duplicate). See
+/// docs/decisions/0003-embedded-kafka-broker.md.
 ///
 /// Create one per process and hand its <see cref="BootstrapServers"/> to every client: a client
 /// configured with <c>test.mock.num.brokers</c> would get a private cluster of its own instead.
@@ -112,10 +113,14 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// <summary>
     /// Moves a partition's leadership to <paramref name="brokerId"/>, as a controller does: from then
     /// on the old leader answers every produce and fetch for it with NOT_LEADER_FOR_PARTITION, and
-    /// clients find the new leader through metadata.
+    /// clients find the new leader through metadata (or the produce response's current-leader hint).
+    /// The mock creates a topic it does not know, so name an existing one.
     /// </summary>
-    public void MoveLeader(string topic, int partition, int brokerId) =>
+    public void MoveLeader(string topic, int partition, int brokerId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         Check(_native.PartitionSetLeader(ClusterOrThrow(), topic, partition, brokerId), "partition_set_leader");
+    }
 
     /// <summary>
     /// The next <c>errors.Length</c> requests of <paramref name="apiKey"/> (any broker) fail with
