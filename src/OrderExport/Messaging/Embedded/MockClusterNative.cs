@@ -62,35 +62,15 @@ internal sealed unsafe class MockClusterNative(LibrdkafkaLibrary library)
 
     public IntPtr ClusterBootstraps(IntPtr mcluster) => _clusterBootstraps(mcluster);
 
-    public int TopicCreate(IntPtr mcluster, string topic, int partitionCount, int replicationFactor)
-    {
-        var topicUtf8 = Utf8StringMarshaller.ConvertToUnmanaged(topic);
-        try
-        {
-            return _topicCreate(mcluster, topicUtf8, partitionCount, replicationFactor);
-        }
-        finally
-        {
-            Utf8StringMarshaller.Free(topicUtf8);
-        }
-    }
+    public int TopicCreate(IntPtr mcluster, string topic, int partitionCount, int replicationFactor) =>
+        WithUtf8(topic, name => _topicCreate(mcluster, name, partitionCount, replicationFactor));
 
     public int BrokerSetDown(IntPtr mcluster, int brokerId) => _brokerSetDown(mcluster, brokerId);
 
     public int BrokerSetUp(IntPtr mcluster, int brokerId) => _brokerSetUp(mcluster, brokerId);
 
-    public int PartitionSetLeader(IntPtr mcluster, string topic, int partition, int brokerId)
-    {
-        var topicUtf8 = Utf8StringMarshaller.ConvertToUnmanaged(topic);
-        try
-        {
-            return _partitionSetLeader(mcluster, topicUtf8, partition, brokerId);
-        }
-        finally
-        {
-            Utf8StringMarshaller.Free(topicUtf8);
-        }
-    }
+    public int PartitionSetLeader(IntPtr mcluster, string topic, int partition, int brokerId) =>
+        WithUtf8(topic, name => _partitionSetLeader(mcluster, name, partition, brokerId));
 
     public void PushRequestErrors(IntPtr mcluster, short apiKey, int[] errors)
     {
@@ -101,6 +81,22 @@ internal sealed unsafe class MockClusterNative(LibrdkafkaLibrary library)
     }
 
     public void ClearRequestErrors(IntPtr mcluster, short apiKey) => _clearRequestErrors(mcluster, apiKey);
+
+    private delegate int Utf8Call(byte* utf8);
+
+    /// <summary>Calls <paramref name="call"/> with <paramref name="value"/> as a NUL-terminated UTF-8 copy, freed afterwards.</summary>
+    private static int WithUtf8(string value, Utf8Call call)
+    {
+        var utf8 = Utf8StringMarshaller.ConvertToUnmanaged(value);
+        try
+        {
+            return call(utf8);
+        }
+        finally
+        {
+            Utf8StringMarshaller.Free(utf8);
+        }
+    }
 
     public string Describe(int err) => Marshal.PtrToStringUTF8(_errorToString(err)) ?? $"error {err}";
 }
