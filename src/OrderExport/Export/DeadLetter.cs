@@ -23,6 +23,28 @@ public enum DeadLetterStatus
 /// </summary>
 public sealed class DeadLetter
 {
+    /// <summary>
+    /// A new, unresolved dead letter for a record whose export failed (or that could not be read):
+    /// where it was on the topic, its key and value as <see cref="RecordText"/> stores them, and the
+    /// failure. Failure times the result lacks (a record that never reached the platform) are now.
+    /// </summary>
+    public static DeadLetter For(IncomingRecord record, Guid? eventId, Guid? orderId, PlatformResult result, DateTime nowUtc) => new()
+    {
+        EventId = eventId,
+        OrderId = orderId,
+        MessageKey = record.Key is null ? null : RecordText.From(record.Key),
+        Topic = record.Topic,
+        Partition = record.Partition,
+        Offset = record.Offset,
+        ErrorType = ErrorTypeOf(result),
+        ErrorMessage = result.Reason ?? "unknown",
+        Attempts = result.Attempts,
+        FirstFailureAtUtc = result.FirstFailureAt?.UtcDateTime ?? nowUtc,
+        LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? nowUtc,
+        Payload = RecordText.From(record.Value),
+        CreatedAtUtc = nowUtc,
+    };
+
     public long Id { get; set; }
 
     /// <summary>Null for a message too broken to carry a readable event id.</summary>

@@ -57,7 +57,7 @@ public sealed partial class PlatformExporter(
 
         // Topic first, then the row: a failure in between repeats the record on the dead-letter
         // topic (its headers carry the original offset to tell copies apart), never loses it.
-        var deadLetter = NewDeadLetter(record, receivedEvent.EventId, receivedEvent.OrderId, result);
+        var deadLetter = DeadLetter.For(record, receivedEvent.EventId, receivedEvent.OrderId, result, time.GetUtcNow().UtcDateTime);
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
         await ConcurrencyRetry.SaveAsync(scopes, SaveAttempts, db =>
         {
@@ -133,7 +133,8 @@ public sealed partial class PlatformExporter(
         // The key names the order (key = order id) even when the value cannot be read: the order's
         // later events then wait behind this dead letter instead of overtaking it.
         var orderId = unreadable.OrderId ?? OrderIdKey.From(record);
-        var deadLetter = NewDeadLetter(record, unreadable.EventId, orderId, Failed(unreadable.ErrorType, unreadable.Message));
+        var deadLetter = DeadLetter.For(
+            record, unreadable.EventId, orderId, Failed(unreadable.ErrorType, unreadable.Message), time.GetUtcNow().UtcDateTime);
         await deadLetterPublisher.PublishAsync(record, deadLetter, cancellationToken);
         db.DeadLetters.Add(deadLetter);
         await db.SaveChangesAsync(cancellationToken);
@@ -160,27 +161,6 @@ public sealed partial class PlatformExporter(
         // No order here (a record written straight to the topic, say): nothing to record on.
         var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == receivedEvent.OrderId, cancellationToken);
         order?.RecordExportOutcome(receivedEvent.Payload.Sequence, outcome);
-    }
-
-    private DeadLetter NewDeadLetter(IncomingRecord record, Guid? eventId, Guid? orderId, PlatformResult result)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        return new DeadLetter
-        {
-            EventId = eventId,
-            OrderId = orderId,
-            MessageKey = record.Key is null ? null : RecordText.From(record.Key),
-            Topic = record.Topic,
-            Partition = record.Partition,
-            Offset = record.Offset,
-            ErrorType = DeadLetter.ErrorTypeOf(result),
-            ErrorMessage = result.Reason ?? "unknown",
-            Attempts = result.Attempts,
-            FirstFailureAtUtc = result.FirstFailureAt?.UtcDateTime ?? now,
-            LastFailureAtUtc = result.LastFailureAt?.UtcDateTime ?? now,
-            Payload = RecordText.From(record.Value),
-            CreatedAtUtc = now,
-        };
     }
 
     private static void RemoveParked(OrderExportDbContext db, long? parkedId)

@@ -111,6 +111,52 @@ public sealed class DeadLetterTests
         deadLetter.Version.ShouldBe(1);
     }
 
+    [Fact]
+    public void For_AFailedRecord_KeepsItsBytesAndTheFailure_SoAReplaySendsTheSameRecord()
+    {
+        var record = new IncomingRecord("order-export", 2, 41, "order-1"u8.ToArray(), [0x00, 0x01, 0xFF], []);
+        var result = new PlatformResult
+        {
+            Outcome = PlatformOutcome.PermanentFailure,
+            StatusCode = 422,
+            Attempts = 1,
+            Reason = "422: amount must be positive",
+            FirstFailureAt = Failed,
+            LastFailureAt = Failed.AddSeconds(3),
+        };
+
+        var deadLetter = DeadLetter.For(record, Guid.CreateVersion7(), Guid.CreateVersion7(), result, Now);
+
+        deadLetter.Status.ShouldBe(DeadLetterStatus.Unresolved);
+        deadLetter.Version.ShouldBe(0);
+        deadLetter.ErrorType.ShouldBe("PlatformRejected");
+        deadLetter.ErrorMessage.ShouldBe("422: amount must be positive");
+        deadLetter.FirstFailureAtUtc.ShouldBe(Failed);
+        deadLetter.LastFailureAtUtc.ShouldBe(Failed.AddSeconds(3));
+        deadLetter.CreatedAtUtc.ShouldBe(Now);
+        deadLetter.Payload.ShouldStartWith("base64:");
+        var stored = deadLetter.StoredRecord();
+        (stored.Topic, stored.Partition, stored.Offset).ShouldBe(("order-export", 2, 41L));
+        stored.Key.ShouldBe(record.Key);
+        stored.Value.ShouldBe(record.Value);
+    }
+
+    [Fact]
+    public void For_ARecordThatNeverReachedThePlatform_FailedNow_AndKeepsNoKeyItDidNotHave()
+    {
+        var record = new IncomingRecord("order-export", 0, 7, null, "not json"u8.ToArray(), []);
+        var result = new PlatformResult { Outcome = PlatformOutcome.PermanentFailure, Attempts = 0, Reason = "MalformedJson: not json" };
+
+        var deadLetter = DeadLetter.For(record, null, null, result, Now);
+
+        deadLetter.MessageKey.ShouldBeNull();
+        deadLetter.ErrorType.ShouldBe("MalformedJson");
+        deadLetter.Attempts.ShouldBe(0);
+        deadLetter.FirstFailureAtUtc.ShouldBe(Now);
+        deadLetter.LastFailureAtUtc.ShouldBe(Now);
+        deadLetter.Payload.ShouldBe("not json");
+    }
+
     private static DeadLetter NewDeadLetter() => new()
     {
         Id = 7,
